@@ -1,0 +1,153 @@
+// DatabaseBroker: one Swift account or container database (a SQLite file), as
+// Swift's swift.common.db.DatabaseBroker and its Account/Container
+// subclasses. The files are byte-compatible with Swift's: Swift reads what we
+// write and we replicate what Swift wrote.
+//
+//   ASSIGN_OR_RETURN(auto broker, DatabaseBroker::Open(DbType::kContainer, path));
+//   ASSIGN_OR_RETURN(ReplicationInfo info, broker->GetReplicationInfo());
+//   ASSIGN_OR_RETURN(ItemBatch rows, broker->GetItemsSince(point, 1000));
+//
+// Thread-safety: a broker owns one SQLite connection and is NOT thread-safe;
+// use one broker per thread. Any number of brokers (in any number of
+// processes) may open the same file: SQLite's locks serialise writers, and a
+// busy database is retried with backoff until `busy_timeout` passes (Swift's
+// 25 s), then UNAVAILABLE.
+//
+// Errors:
+//   NOT_FOUND           the file does not exist (Open without create).
+//   DATA_LOSS           the database is corrupt ("malformed", "not a
+//                       database", "no such table", disk I/O error, missing
+//                       stat row). If options.quarantine_on_corruption, the
+//                       hash directory has been moved to
+//                       <device>/quarantined/<type>s/<hash>[-<uuid>] and the
+//                       status says where; the broker is unusable afterwards.
+//   ALREADY_EXISTS      Create over an existing database.
+//   UNAVAILABLE         locked past the busy timeout.
+//   INVALID_ARGUMENT    bad arguments (e.g. rows of the other type).
+//   INTERNAL            anything else SQLite or the filesystem says.
+#ifndef DBREPL_COMMON_DB_BROKER_H_
+#define DBREPL_COMMON_DB_BROKER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/records.h"
+#include "common/db_type.h"
+
+namespace dbrepl {
+
+struct BrokerOptions {
+  // How long to keep retrying a locked database (Swift's BROKER_TIMEOUT).
+  absl::Duration busy_timeout = absl::Seconds(25);
+  // How long to wait for the hash directory's .lock (pending file, create,
+  // delete). Swift: 10 s (the replicator uses 30 s for pending).
+  absl::Duration lock_timeout = absl::Seconds(10);
+  // Move a corrupt database to quarantine when an operation discovers it.
+  bool quarantine_on_corruption = true;
+  // Flush <db>.pending into the database before reads (Swift always does).
+  bool flush_pending = true;
+};
+
+class DatabaseBroker {
+ public:
+  // Opens an existing database. NOT_FOUND if `db_file` does not exist;
+  // DATA_LOSS if it is not a Swift database of `type`.
+  static absl::StatusOr<std::unique_ptr<DatabaseBroker>> Open(DbType type, const std::string& db_file,
+                                                              const BrokerOptions& options = {});
+
+  // Creates a new database exactly as Swift's initialize(): schema in a
+  // mkstemp'd "*.tmp" in the hash directory (created if needed), then renamed
+  // into place under the directory lock. `container` must be empty for an
+  // account. `put_timestamp` defaults to "0000000000.00000". The id is
+  // "<uuid4>-<device>" where device is the path component four levels above
+  // the hash directory. ALREADY_EXISTS if the file exists.
+  static absl::StatusOr<std::unique_ptr<DatabaseBroker>> Create(
+      DbType type, const std::string& db_file, const std::string& account, const std::string& container,
+      const std::string& put_timestamp = "", int64_t storage_policy_index = 0,
+      const BrokerOptions& options = {});
+
+  virtual ~DatabaseBroker() = default;
+
+  DbType type() const { return type_; }
+  const std::string& db_file() const { return db_file_; }
+
+  // Swift's get_replication_info(), after flushing .pending.
+  virtual absl::StatusOr<ReplicationInfo> GetReplicationInfo() = 0;
+  // Highest ROWID ever allocated in the row table (sqlite_sequence), or -1.
+  virtual absl::StatusOr<int64_t> GetMaxRow() = 0;
+
+  // Up to `count` rows with ROWID > `point`, ascending, tombstones included.
+  virtual absl::StatusOr<ItemBatch> GetItemsSince(int64_t point, int count) = 0;
+
+  // Merges rows with the type's conflict rules in one transaction (reference
+  // §2.7). If `source` is not empty, raises incoming_sync[source] to the
+  // batch's last ROWID. Rows of the other type are INVALID_ARGUMENT.
+  virtual absl::StatusOr<MergeResult> MergeItems(const ItemBatch& items, const std::string& source) = 0;
+
+  // Sync tables. GetSync returns -1 when absent.
+  virtual absl::StatusOr<int64_t> GetSync(const std::string& remote_id, bool incoming = true) = 0;
+  virtual absl::StatusOr<std::vector<SyncRecord>> GetSyncs(bool incoming = true) = 0;
+  // Inserts or raises each point (never lowers one), in one transaction.
+  virtual absl::Status MergeSyncs(const std::vector<SyncRecord>& syncs, bool incoming = true) = 0;
+
+  // Raw metadata JSON ("" for none).
+  virtual absl::StatusOr<std::string> GetRawMetadata() = 0;
+  // Merges `metadata_json` ({"key": ["value", "timestamp"], ...}) key by key,
+  // newest timestamp wins. INVALID_ARGUMENT for malformed JSON.
+  virtual absl::Status UpdateMetadata(const std::string& metadata_json) = 0;
+
+  // created_at = min, put/delete = max (text comparison, as Swift).
+  virtual absl::Status MergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
+                                       const std::string& delete_timestamp) = 0;
+
+  // Gives the database a new id and records `remote_id` as synced up to the
+  // current max ROWID (Swift's newid). Returns the new id.
+  virtual absl::StatusOr<std::string> NewId(const std::string& remote_id) = 0;
+
+  // Swift's reclaim(age_timestamp, sync_timestamp): tombstones older than
+  // `age_timestamp`, sync rows not updated since `sync_timestamp`, deleted
+  // metadata keys older than `age_timestamp`. Timestamps are epoch seconds.
+  virtual absl::Status Reclaim(double age_timestamp, double sync_timestamp) = 0;
+
+  // Whether the whole database may be deleted: deleted longer than
+  // `reclaim_age` ago and empty (Swift's is_reclaimable).
+  virtual absl::StatusOr<bool> IsReclaimable(double now, double reclaim_age) = 0;
+  // Containers: reported_* equal the current values. Accounts: always true.
+  virtual absl::StatusOr<bool> ReportUpToDate(const ReplicationInfo& info) = 0;
+
+  // BEGIN IMMEDIATE / ROLLBACK: holds SQLite's RESERVED lock, so no other
+  // writer changes the file (used around the second rsync pass).
+  virtual absl::Status Lock() = 0;
+  virtual absl::Status Unlock() = 0;
+
+  // Writes as the account/container servers do (for tests, the demo, load
+  // generation): through the .pending file when `use_pending`, else directly.
+  virtual absl::Status PutObject(const ObjectRecord& object, bool use_pending = false) = 0;
+  virtual absl::Status PutContainer(const ContainerRecord& container, bool use_pending = false) = 0;
+  // Marks the database deleted at `timestamp` (Swift's broker.delete_db).
+  virtual absl::Status MarkDeleted(const std::string& timestamp) = 0;
+
+ protected:
+  DatabaseBroker(DbType type, std::string db_file) : type_(type), db_file_(std::move(db_file)) {}
+
+ private:
+  const DbType type_;
+  const std::string db_file_;
+};
+
+// Moves the database's hash directory to
+// <device>/quarantined/<type>s/<hash>[-<uuid4hex>] (Swift's quarantine_db).
+// Returns the new path. Safe to call for a directory already gone (NOT_FOUND).
+absl::StatusOr<std::string> QuarantineDb(const std::string& db_file, DbType type);
+
+// Removes the database's hash directory under its .lock, then prunes the
+// suffix and partition directories if empty (Swift's delete_db).
+absl::Status DeleteDbFiles(const std::string& db_file);
+
+}  // namespace dbrepl
+
+#endif  // DBREPL_COMMON_DB_BROKER_H_

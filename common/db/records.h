@@ -1,0 +1,93 @@
+// Plain data the broker layer reads and writes: rows, sync points and
+// replication info, field for field as Swift's broker returns them.
+#ifndef DBREPL_COMMON_DB_RECORDS_H_
+#define DBREPL_COMMON_DB_RECORDS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dbrepl {
+
+// A row of a container database's `object` table.
+struct ObjectRecord {
+  int64_t rowid = 0;  // Ignored on merge except as the sync point.
+  std::string name;
+  std::string created_at;  // Encoded "<data>[+<ctype>[+<meta>]]" timestamps.
+  int64_t size = 0;
+  std::string content_type;
+  std::string etag;
+  bool deleted = false;
+  int64_t storage_policy_index = 0;
+};
+
+// A row of an account database's `container` table.
+struct ContainerRecord {
+  int64_t rowid = 0;
+  std::string name;
+  std::string put_timestamp = "0";
+  std::string delete_timestamp = "0";
+  int64_t object_count = 0;
+  int64_t bytes_used = 0;
+  bool deleted = false;
+  int64_t storage_policy_index = 0;
+};
+
+// Rows of one database, ascending ROWID. Exactly one vector is used, the one
+// of the database's type.
+struct ItemBatch {
+  std::vector<ObjectRecord> objects;
+  std::vector<ContainerRecord> containers;
+
+  size_t size() const { return objects.size() + containers.size(); }
+  bool empty() const { return size() == 0; }
+  // ROWID of the last row, or -1 when empty.
+  int64_t last_rowid() const {
+    if (!objects.empty()) return objects.back().rowid;
+    if (!containers.empty()) return containers.back().rowid;
+    return -1;
+  }
+};
+
+struct SyncRecord {
+  std::string remote_id;
+  int64_t sync_point = -1;
+  int64_t updated_at = 0;  // Epoch seconds; read only.
+};
+
+// Every key of Swift's get_replication_info(). Account-only and
+// container-only fields keep their defaults for the other type.
+struct ReplicationInfo {
+  std::string account;
+  std::string container;
+  std::string created_at;
+  std::string put_timestamp = "0";
+  std::string delete_timestamp = "0";
+  std::string status;
+  std::string status_changed_at = "0";
+  int64_t count = 0;         // Container: object_count. Account: container_count.
+  int64_t object_count = 0;  // Account only.
+  int64_t bytes_used = 0;
+  std::string reported_put_timestamp = "0";     // Container only.
+  std::string reported_delete_timestamp = "0";  // Container only.
+  int64_t reported_object_count = 0;            // Container only.
+  int64_t reported_bytes_used = 0;              // Container only.
+  std::string hash = "00000000000000000000000000000000";
+  std::string id;
+  int64_t x_container_sync_point1 = -1;  // Container only.
+  int64_t x_container_sync_point2 = -1;  // Container only.
+  int64_t storage_policy_index = 0;
+  std::string db_state;   // Container only: "unsharded".
+  std::string metadata;   // Raw JSON, "" for none.
+  int64_t max_row = -1;
+  int64_t shard_max_row = -1;  // Container only.
+};
+
+struct MergeResult {
+  int64_t rows_applied = 0;  // Rows that changed the database.
+  int64_t sync_point = -1;   // Incoming sync point for the source afterwards.
+};
+
+}  // namespace dbrepl
+
+#endif  // DBREPL_COMMON_DB_RECORDS_H_
