@@ -1,19 +1,60 @@
 // dbrepl-peer: serves dbrepl.v1.ReplicationPeer for the databases on this
 // node's devices. Flags are named after Swift's options.
+#include <dirent.h>
 #include <sys/stat.h>
 
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/fs_util.h"
 #include "common/server/grpc_server.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "peer/peer_metrics.h"
 #include "peer/peer_service.h"
+#include "peer/rsync_daemon.h"
 
 DEFINE_string(bind_ip, "0.0.0.0", "IP address the peer listens on.");
-DEFINE_int32(bind_port, 6301, "Port the peer listens on (0 picks a free one). Must equal the ring's "
-                              "replication_port of this node's devices.");
+DEFINE_int32(bind_port, 6301,
+             "Port the peer listens on (0 picks a free one). The ring's replication_port of this node's devices "
+             "points here.");
 DEFINE_string(devices, "/srv/node", "Directory holding one subdirectory per device (Swift's `devices`).");
 DEFINE_bool(mount_check, true, "Refuse devices that are not mount points (Swift's `mount_check`).");
 DEFINE_string(swift_dir, "/etc/swift", "Directory with swift.conf and the rings.");
+DEFINE_int32(max_concurrent_calls, 64,
+             "Calls served at once; more are refused with RESOURCE_EXHAUSTED so senders back off.");
+DEFINE_int32(max_batch_rows, 10000, "Largest MergeItems batch accepted, in rows.");
+DEFINE_int64(max_batch_bytes, 8 << 20, "Largest MergeItems batch accepted, in bytes.");
+DEFINE_string(tls_cert_file, "", "PEM certificate: enables TLS on --bind_port.");
+DEFINE_string(tls_key_file, "", "PEM private key of --tls_cert_file.");
+DEFINE_string(tls_ca_file, "",
+              "PEM CA bundle: when set with TLS, clients must present a certificate it signed (mTLS).");
+DEFINE_int32(health_port, -1,
+             "With TLS: a plaintext port serving only grpc.health.v1, for Kubernetes probes (-1: none).");
+DEFINE_string(metrics_address, "", "host:port to serve Prometheus /metrics on (empty: off).");
+DEFINE_bool(rsync_daemon, false,
+            "Run and supervise the node's rsync daemon (Swift module names, rooted at --devices).");
+DEFINE_string(rsync_address, "", "Address for the rsync daemon (default: --bind_ip).");
+DEFINE_int32(rsync_port, 873, "Port for the rsync daemon.");
+DEFINE_string(rsync_state_dir, "/var/run/dbrepl", "Where the rsync daemon's config, pid and lock files go.");
 DEFINE_double(shutdown_grace_seconds, 10, "On SIGTERM, how long in-flight calls may run before they are cancelled.");
+
+namespace {
+
+std::vector<std::string> DeviceNames(const std::string& devices) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(devices.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != ".." && dbrepl::IsDirectory(devices + "/" + n)) names.push_back(n);
+    }
+    closedir(d);
+  }
+  return names;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   dbrepl::BlockShutdownSignals();
@@ -22,20 +63,54 @@ int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
 
-  dbrepl::peer::PeerService service;
+  dbrepl::peer::PeerMetrics metrics;
+  if (!FLAGS_metrics_address.empty()) {
+    if (absl::Status s = metrics.Serve(FLAGS_metrics_address); !s.ok()) {
+      LOG(ERROR) << s;
+      return 1;
+    }
+  }
+  dbrepl::peer::PeerServiceOptions service_options;
+  service_options.devices = FLAGS_devices;
+  service_options.mount_check = FLAGS_mount_check;
+  service_options.max_concurrent_calls = FLAGS_max_concurrent_calls;
+  service_options.max_batch_rows = FLAGS_max_batch_rows;
+  service_options.max_batch_bytes = FLAGS_max_batch_bytes;
+  dbrepl::peer::PeerService service(service_options, &metrics);
+
   dbrepl::GrpcServerOptions options;
   options.name = "dbrepl-peer";
   options.bind_ip = FLAGS_bind_ip;
   options.bind_port = FLAGS_bind_port;
+  options.tls = {FLAGS_tls_cert_file, FLAGS_tls_key_file, FLAGS_tls_ca_file};
+  options.health_port = FLAGS_health_port;
   dbrepl::GrpcServer server(options);
   server.AddService(&service, "dbrepl.v1.ReplicationPeer");
   if (absl::Status s = server.Start(); !s.ok()) {
     LOG(ERROR) << s;
     return 1;
   }
-  struct stat st;
-  server.SetReady(stat(FLAGS_devices.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+
+  std::unique_ptr<dbrepl::peer::RsyncDaemon> rsyncd;
+  if (FLAGS_rsync_daemon) {
+    dbrepl::peer::RsyncDaemonOptions ro;
+    ro.address = FLAGS_rsync_address.empty() ? FLAGS_bind_ip : FLAGS_rsync_address;
+    ro.port = FLAGS_rsync_port;
+    ro.devices = FLAGS_devices;
+    ro.device_names = DeviceNames(FLAGS_devices);
+    ro.state_dir = FLAGS_rsync_state_dir;
+    rsyncd = std::make_unique<dbrepl::peer::RsyncDaemon>(ro);
+    if (absl::Status s = rsyncd->Start(); !s.ok()) {
+      LOG(ERROR) << "rsync daemon: " << s;
+      return 1;
+    }
+  }
+
+  bool ready = dbrepl::IsDirectory(FLAGS_devices);
+  if (!ready) LOG(WARNING) << "devices directory " << FLAGS_devices << " is missing: not ready";
+  server.SetReady(ready);
   dbrepl::WaitForShutdownSignal();
   server.Shutdown(absl::Seconds(FLAGS_shutdown_grace_seconds));
+  if (rsyncd != nullptr) rsyncd->Stop();
   return 0;
 }

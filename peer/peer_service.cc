@@ -1,32 +1,171 @@
 #include "peer/peer_service.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/error_model.h"
+#include "common/proto_convert.h"
+#include "common/status_macros.h"
+#include "glog/logging.h"
+
 namespace dbrepl::peer {
 namespace {
 
-grpc::Status NotYet(const char* method) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      std::string("dbrepl.v1.ReplicationPeer/") + method + " is not implemented in this build");
+std::string DescribeRef(const v1::DbRef& ref) {
+  return absl::StrCat(ref.device(), "/", ref.partition(), "/", ref.hash());
 }
 
 }  // namespace
 
-grpc::Status PeerService::Sync(grpc::ServerContext*, const v1::SyncRequest*, v1::SyncResponse*) {
-  return NotYet("Sync");
+PeerService::PeerService(PeerServiceOptions options, PeerMetrics* metrics)
+    : options_(options),
+      locator_(options.devices, options.mount_check),
+      rpc_(options.busy_timeout),
+      limiter_(options.max_concurrent_calls),
+      metrics_(metrics) {}
+
+absl::Time PeerService::Deadline(const grpc::ServerContext* context) const {
+  absl::Time d = absl::FromChrono(context->deadline());
+  absl::Time fallback = absl::Now() + options_.default_deadline;
+  return std::min(d, fallback);
 }
-grpc::Status PeerService::MergeItems(grpc::ServerContext*,
-                                     grpc::ServerReaderWriter<v1::MergeItemsResponse, v1::MergeItemsRequest>*) {
-  return NotYet("MergeItems");
+
+grpc::Status PeerService::Finish(const char* method, grpc::ServerContext* context, const v1::DbRef& ref,
+                                 const absl::Status& status) {
+  if (metrics_ != nullptr) metrics_->CountRequest(method, status);
+  if (!status.ok()) {
+    // Expected answers (missing database, at capacity) at INFO; the rest
+    // are failures worth a warning.
+    bool expected = status.code() == absl::StatusCode::kNotFound ||
+                    status.code() == absl::StatusCode::kResourceExhausted;
+    (expected ? LOG(INFO) : LOG(WARNING))
+        << DescribeRef(ref) << " " << method << " from " << context->peer() << ": " << status;
+  } else {
+    VLOG(1) << DescribeRef(ref) << " " << method << " from " << context->peer() << ": OK";
+  }
+  return ToGrpcStatus(status, context);
 }
-grpc::Status PeerService::MergeSyncs(grpc::ServerContext*, const v1::MergeSyncsRequest*, v1::MergeSyncsResponse*) {
-  return NotYet("MergeSyncs");
+
+grpc::Status PeerService::Sync(grpc::ServerContext* context, const v1::SyncRequest* request,
+                               v1::SyncResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(request->db()));
+    if (request->id().empty()) return InvalidRequestError("Sync needs the sender's database id");
+    RemoteInfo remote;
+    remote.max_row = request->max_row();
+    remote.hash = request->hash();
+    remote.id = request->id();
+    remote.created_at = request->created_at();
+    remote.put_timestamp = request->put_timestamp();
+    remote.delete_timestamp = request->delete_timestamp();
+    remote.metadata = request->metadata();
+    ASSIGN_OR_RETURN(SyncResult result, rpc_.Sync(db, remote, Deadline(context)));
+    ToProto(result.info, response->mutable_info());
+    response->set_point(result.point);
+    return absl::OkStatus();
+  }();
+  return Finish("Sync", context, request->db(), status);
 }
-grpc::Status PeerService::CompleteRsync(grpc::ServerContext*, const v1::CompleteRsyncRequest*,
-                                        v1::CompleteRsyncResponse*) {
-  return NotYet("CompleteRsync");
+
+absl::Status PeerService::MergeItemsStream(
+    grpc::ServerContext* context, grpc::ServerReaderWriter<v1::MergeItemsResponse, v1::MergeItemsRequest>* stream,
+    v1::DbRef* ref) {
+  ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+  v1::MergeItemsRequest request;
+  if (!stream->Read(&request)) return absl::OkStatus();  // An empty stream merges nothing.
+  *ref = request.db();
+  ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(request.db()));
+  const std::string source = request.source_id();
+  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, rpc_.OpenForMerge(db, Deadline(context)));
+  int64_t batches = 0;
+  do {
+    if (batches > 0) {
+      // Later batches may repeat the header, but must not change it.
+      if (request.has_db() && (request.db().SerializeAsString() != ref->SerializeAsString())) {
+        return InvalidRequestError("MergeItems: a stream merges into one database; db changed mid-stream");
+      }
+      if (!request.source_id().empty() && request.source_id() != source) {
+        return InvalidRequestError("MergeItems: source_id changed mid-stream");
+      }
+    }
+    int rows = request.objects_size() + request.containers_size();
+    if (rows > options_.max_batch_rows) {
+      return BatchTooLargeError(
+          absl::StrCat("batch of ", rows, " rows exceeds the peer's limit of ", options_.max_batch_rows));
+    }
+    int64_t bytes = static_cast<int64_t>(request.ByteSizeLong());
+    if (bytes > options_.max_batch_bytes) {
+      return BatchTooLargeError(
+          absl::StrCat("batch of ", bytes, " bytes exceeds the peer's limit of ", options_.max_batch_bytes));
+    }
+    ASSIGN_OR_RETURN(ItemBatch batch, RowsFromRequest(request, db.type));
+    MergeResult merged;
+    if (!batch.empty()) {
+      absl::StatusOr<MergeResult> r = broker->MergeItems(batch, source);
+      if (!r.ok()) {
+        if (r.status().code() == absl::StatusCode::kDataLoss) {
+          return DbQuarantinedError(absl::StrCat("database ", db.LogName(), " was corrupt and has been quarantined"));
+        }
+        return r.status();
+      }
+      merged = *r;
+    } else if (!source.empty()) {
+      ASSIGN_OR_RETURN(merged.sync_point, broker->GetSync(source, /*incoming=*/true));
+    }
+    if (metrics_ != nullptr) metrics_->CountBatch(db.type, merged.rows_applied);
+    v1::MergeItemsResponse ack;
+    ack.set_sync_point(merged.sync_point);
+    ack.set_rows_applied(merged.rows_applied);
+    // The batch is committed before it is acknowledged: an ack is a promise.
+    if (!stream->Write(ack)) return absl::CancelledError("MergeItems: sender went away");
+    ++batches;
+  } while (stream->Read(&request));
+  VLOG(1) << db.LogName() << ": merged " << batches << " batches from " << source;
+  return absl::OkStatus();
 }
-grpc::Status PeerService::RsyncThenMerge(grpc::ServerContext*, const v1::RsyncThenMergeRequest*,
-                                         v1::RsyncThenMergeResponse*) {
-  return NotYet("RsyncThenMerge");
+
+grpc::Status PeerService::MergeItems(
+    grpc::ServerContext* context, grpc::ServerReaderWriter<v1::MergeItemsResponse, v1::MergeItemsRequest>* stream) {
+  v1::DbRef ref;
+  absl::Status status = MergeItemsStream(context, stream, &ref);
+  return Finish("MergeItems", context, ref, status);
+}
+
+grpc::Status PeerService::MergeSyncs(grpc::ServerContext* context, const v1::MergeSyncsRequest* request,
+                                     v1::MergeSyncsResponse*) {
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(request->db()));
+    std::vector<SyncRecord> syncs;
+    for (const v1::SyncPoint& s : request->syncs()) syncs.push_back(FromProto(s));
+    return rpc_.MergeSyncs(db, syncs, Deadline(context));
+  }();
+  return Finish("MergeSyncs", context, request->db(), status);
+}
+
+grpc::Status PeerService::CompleteRsync(grpc::ServerContext* context, const v1::CompleteRsyncRequest* request,
+                                        v1::CompleteRsyncResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(request->db()));
+    ASSIGN_OR_RETURN(std::string new_id,
+                     rpc_.CompleteRsync(db, request->tmp_name(), request->db_basename(), Deadline(context)));
+    response->set_new_id(new_id);
+    return absl::OkStatus();
+  }();
+  return Finish("CompleteRsync", context, request->db(), status);
+}
+
+grpc::Status PeerService::RsyncThenMerge(grpc::ServerContext* context, const v1::RsyncThenMergeRequest* request,
+                                         v1::RsyncThenMergeResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(request->db()));
+    ASSIGN_OR_RETURN(RsyncThenMergeResult result, rpc_.RsyncThenMerge(db, request->tmp_name(), Deadline(context)));
+    response->set_new_id(result.new_id);
+    response->set_rows_folded(result.rows_folded);
+    return absl::OkStatus();
+  }();
+  return Finish("RsyncThenMerge", context, request->db(), status);
 }
 
 }  // namespace dbrepl::peer

@@ -1,14 +1,44 @@
 // PeerService: the dbrepl.v1.ReplicationPeer gRPC service (Swift's
-// ReplicatorRpc). See proto/dbrepl/v1/peer.proto for the contract.
+// ReplicatorRpc behind the REPLICATE verb). The contract is in
+// proto/dbrepl/v1/peer.proto; the semantics live in ReplicatorRpc. This class
+// is the service edge: it admits calls (bounded, RESOURCE_EXHAUSTED when
+// full), validates every argument before touching the disk, bounds batches,
+// applies deadlines, logs each failure with device/partition/hash and the
+// caller, counts outcomes, and converts absl::Status to gRPC in one place
+// (common/error_model.h).
+//
+// Thread-safe: gRPC calls the methods concurrently.
 #ifndef DBREPL_PEER_PEER_SERVICE_H_
 #define DBREPL_PEER_PEER_SERVICE_H_
 
+#include <string>
+
+#include "absl/time/time.h"
 #include "dbrepl/v1/peer.grpc.pb.h"
+#include "peer/concurrency_limiter.h"
+#include "peer/db_locator.h"
+#include "peer/peer_metrics.h"
+#include "peer/replicator_rpc.h"
 
 namespace dbrepl::peer {
 
+struct PeerServiceOptions {
+  std::string devices = "/srv/node";
+  bool mount_check = true;
+  // Calls running at once; more are refused with RESOURCE_EXHAUSTED.
+  int max_concurrent_calls = 64;
+  // Limits of one MergeItems batch (Swift sends per_diff = 1000 rows).
+  int max_batch_rows = 10000;
+  int64_t max_batch_bytes = 8 << 20;
+  // Used when a call has no deadline of its own.
+  absl::Duration default_deadline = absl::Minutes(5);
+  absl::Duration busy_timeout = absl::Seconds(25);
+};
+
 class PeerService final : public v1::ReplicationPeer::Service {
  public:
+  PeerService(PeerServiceOptions options, PeerMetrics* metrics);
+
   grpc::Status Sync(grpc::ServerContext* context, const v1::SyncRequest* request,
                     v1::SyncResponse* response) override;
   grpc::Status MergeItems(grpc::ServerContext* context,
@@ -19,6 +49,24 @@ class PeerService final : public v1::ReplicationPeer::Service {
                              v1::CompleteRsyncResponse* response) override;
   grpc::Status RsyncThenMerge(grpc::ServerContext* context, const v1::RsyncThenMergeRequest* request,
                               v1::RsyncThenMergeResponse* response) override;
+
+  ReplicatorRpc& rpc() { return rpc_; }
+  ConcurrencyLimiter& limiter() { return limiter_; }
+
+ private:
+  // Converts, logs and counts the outcome of one call.
+  grpc::Status Finish(const char* method, grpc::ServerContext* context, const v1::DbRef& ref,
+                      const absl::Status& status);
+  absl::Time Deadline(const grpc::ServerContext* context) const;
+  absl::Status MergeItemsStream(grpc::ServerContext* context,
+                                grpc::ServerReaderWriter<v1::MergeItemsResponse, v1::MergeItemsRequest>* stream,
+                                v1::DbRef* ref);
+
+  const PeerServiceOptions options_;
+  DbLocator locator_;
+  ReplicatorRpc rpc_;
+  ConcurrencyLimiter limiter_;
+  PeerMetrics* metrics_;
 };
 
 }  // namespace dbrepl::peer

@@ -1,0 +1,35 @@
+// Conversions between the dbrepl.v1 wire messages and the broker's records.
+// Used on both sides of the wire (peer and agent), so they live here once.
+// Pure functions; thread-safe.
+#ifndef DBREPL_COMMON_PROTO_CONVERT_H_
+#define DBREPL_COMMON_PROTO_CONVERT_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db/records.h"
+#include "common/db_type.h"
+#include "dbrepl/v1/db.pb.h"
+#include "dbrepl/v1/peer.pb.h"
+
+namespace dbrepl {
+
+v1::DbType ToProto(DbType type);
+// INVALID_ARGUMENT for DB_TYPE_UNSPECIFIED or an unknown value.
+absl::StatusOr<DbType> FromProto(v1::DbType type);
+
+void ToProto(const ReplicationInfo& info, v1::ReplicationInfo* out);
+ReplicationInfo FromProto(const v1::ReplicationInfo& info);
+
+void ToProto(const SyncRecord& sync, v1::SyncPoint* out);
+SyncRecord FromProto(const v1::SyncPoint& sync);
+
+// Appends the batch's rows to `out` (objects or containers).
+void AppendRows(const ItemBatch& batch, v1::MergeItemsRequest* out);
+// The request's rows as a batch. INVALID_ARGUMENT if rows of the wrong type
+// for `type` are present, or ROWIDs are not strictly ascending.
+absl::StatusOr<ItemBatch> RowsFromRequest(const v1::MergeItemsRequest& request, DbType type);
+
+}  // namespace dbrepl
+
+#endif  // DBREPL_COMMON_PROTO_CONVERT_H_

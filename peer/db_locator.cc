@@ -1,0 +1,38 @@
+#include "peer/db_locator.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/device_check.h"
+#include "common/error_model.h"
+#include "common/paths.h"
+#include "common/proto_convert.h"
+
+namespace dbrepl::peer {
+
+std::string LocatedDb::LogName() const { return absl::StrCat(device, "/", partition, "/", hash); }
+
+absl::Status DbLocator::Validate(const v1::DbRef& ref) {
+  absl::StatusOr<DbType> type = FromProto(ref.type());
+  if (!type.ok()) return type.status();
+  for (absl::Status s : {ValidateDeviceName(ref.device()), ValidatePartition(ref.partition()),
+                         ValidateHash(ref.hash())}) {
+    if (!s.ok()) return InvalidDbRefError(s.message());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LocatedDb> DbLocator::Locate(const v1::DbRef& ref) const {
+  if (absl::Status s = Validate(ref); !s.ok()) return s;
+  LocatedDb db;
+  db.type = *FromProto(ref.type());
+  db.device = ref.device();
+  db.partition = ref.partition();
+  db.hash = ref.hash();
+  absl::StatusOr<std::string> device_path = CheckDrive(devices_, db.device, mount_check_);
+  if (!device_path.ok()) return device_path.status();
+  db.device_path = *device_path;
+  db.db_file = DbFilePath(devices_, db.device, db.type, db.partition, db.hash);
+  db.tmp_dir = DeviceTmpDir(devices_, db.device);
+  return db;
+}
+
+}  // namespace dbrepl::peer

@@ -1,0 +1,53 @@
+// DbLocator: turns a wire DbRef into paths on this node, after validating
+// every component and checking the device (Swift's check_drive). Nothing
+// outside `devices` is ever named: device, partition and hash are validated
+// as plain path components first.
+//
+// Thread-safe (stateless after construction).
+#ifndef DBREPL_PEER_DB_LOCATOR_H_
+#define DBREPL_PEER_DB_LOCATOR_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/db_type.h"
+#include "dbrepl/v1/db.pb.h"
+
+namespace dbrepl::peer {
+
+struct LocatedDb {
+  DbType type;
+  std::string device;
+  int64_t partition = 0;
+  std::string hash;
+  std::string device_path;  // <devices>/<device>
+  std::string db_file;      // .../<hash>.db
+  std::string tmp_dir;      // <devices>/<device>/tmp
+
+  // "sdb1/123/<hash>" for log lines.
+  std::string LogName() const;
+};
+
+class DbLocator {
+ public:
+  DbLocator(std::string devices, bool mount_check) : devices_(std::move(devices)), mount_check_(mount_check) {}
+
+  // INVALID_ARGUMENT/INVALID_DB_REF for a malformed ref;
+  // FAILED_PRECONDITION/DEVICE_UNAVAILABLE if the device is not mounted
+  // (mount_check) or not a directory.
+  absl::StatusOr<LocatedDb> Locate(const v1::DbRef& ref) const;
+
+  // Validation only (no disk access).
+  static absl::Status Validate(const v1::DbRef& ref);
+
+  const std::string& devices() const { return devices_; }
+  bool mount_check() const { return mount_check_; }
+
+ private:
+  const std::string devices_;
+  const bool mount_check_;
+};
+
+}  // namespace dbrepl::peer
+
+#endif  // DBREPL_PEER_DB_LOCATOR_H_

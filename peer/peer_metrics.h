@@ -1,0 +1,47 @@
+// PeerMetrics: Prometheus counters of the peer, per operation and outcome:
+//   dbrepl_peer_requests_total{method="Sync",code="OK"}
+//   dbrepl_peer_rows_merged_total{type="container"}
+//   dbrepl_peer_batches_total{type="container"}
+// Exposed on /metrics when a port is given. Thread-safe.
+#ifndef DBREPL_PEER_PEER_METRICS_H_
+#define DBREPL_PEER_PEER_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/db_type.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
+
+namespace dbrepl::peer {
+
+class PeerMetrics {
+ public:
+  PeerMetrics();
+
+  // Starts serving /metrics on `address` ("127.0.0.1:9101"). UNAVAILABLE if
+  // it cannot bind.
+  absl::Status Serve(const std::string& address);
+
+  void CountRequest(const std::string& method, const absl::Status& outcome);
+  void CountBatch(DbType type, int64_t rows_applied);
+
+  // Current value, for tests.
+  double RequestCount(const std::string& method, absl::StatusCode code);
+
+  std::shared_ptr<prometheus::Registry> registry() { return registry_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Counter>& rows_;
+  prometheus::Family<prometheus::Counter>& batches_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace dbrepl::peer
+
+#endif  // DBREPL_PEER_PEER_METRICS_H_

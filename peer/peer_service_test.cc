@@ -1,0 +1,490 @@
+// In-process gRPC tests of dbrepl.v1.ReplicationPeer: every operation and
+// every error path, against real SQLite files and a real server on loopback.
+#include "peer/peer_service.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/db/broker.h"
+#include "common/error_model.h"
+#include "common/fs_util.h"
+#include "common/paths.h"
+#include "common/proto_convert.h"
+#include "common/server/grpc_server.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+namespace dbrepl::peer {
+namespace {
+
+using ::dbrepl::testing::IsOk;
+using ::dbrepl::testing::StatusIs;
+
+constexpr char kHash[] = "e8fbcd486a77117e2cd3398aa1f9485f";
+constexpr char kHash2[] = "0123456789abcdef0123456789abcdef";
+
+std::string NewTmpDir() {
+  static int counter = 0;
+  std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/peer", ++counter, "_", getpid());
+  EXPECT_OK(MakeDirs(dir));
+  return dir;
+}
+
+class PeerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartPeer(/*mount_check=*/false, /*max_calls=*/64); }
+
+  void StartPeer(bool mount_check, int max_calls) {
+    if (server_ != nullptr) server_->Shutdown(absl::ZeroDuration());
+    devices_ = NewTmpDir();
+    ASSERT_OK(MakeDirs(devices_ + "/sda"));
+    PeerServiceOptions o;
+    o.devices = devices_;
+    o.mount_check = mount_check;
+    o.max_concurrent_calls = max_calls;
+    o.max_batch_rows = 100;
+    o.max_batch_bytes = 64 << 10;
+    service_ = std::make_unique<PeerService>(o, &metrics_);
+    GrpcServerOptions so;
+    so.bind_ip = "127.0.0.1";
+    so.bind_port = 0;
+    server_ = std::make_unique<GrpcServer>(so);
+    server_->AddService(service_.get(), "dbrepl.v1.ReplicationPeer");
+    ASSERT_OK(server_->Start());
+    stub_ = v1::ReplicationPeer::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override { server_->Shutdown(absl::ZeroDuration()); }
+
+  v1::DbRef Ref(const std::string& hash = kHash, v1::DbType type = v1::CONTAINER) {
+    v1::DbRef ref;
+    ref.set_type(type);
+    ref.set_device("sda");
+    ref.set_partition(7);
+    ref.set_hash(hash);
+    return ref;
+  }
+
+  std::string DbFile(const std::string& hash = kHash, DbType type = DbType::kContainer) {
+    return DbFilePath(devices_, "sda", type, 7, hash);
+  }
+
+  std::unique_ptr<DatabaseBroker> CreateContainer(const std::string& file, int rows, int first = 0) {
+    auto broker = DatabaseBroker::Create(DbType::kContainer, file, "a", "c", "0000000001.00000");
+    EXPECT_OK(broker);
+    for (int i = first; i < first + rows; ++i) {
+      ObjectRecord o;
+      o.name = absl::StrCat("o", i);
+      o.created_at = absl::StrCat(1700000000 + i, ".00000");
+      o.size = i;
+      o.content_type = "text/plain";
+      o.etag = "etag";
+      EXPECT_OK((*broker)->PutObject(o));
+    }
+    return std::move(*broker);
+  }
+
+  // Calls and returns the status with the reason restored from trailers.
+  template <typename Req, typename Resp, typename Method>
+  absl::Status Call(Method method, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    grpc::Status s = (stub_.get()->*method)(&ctx, req, resp);
+    return FromGrpcStatus(s, ctx);
+  }
+
+  absl::Status Sync(const v1::SyncRequest& req, v1::SyncResponse* resp) {
+    return Call(&v1::ReplicationPeer::Stub::Sync, req, resp);
+  }
+
+  v1::SyncRequest SyncRequestFor(const ReplicationInfo& info, const v1::DbRef& ref) {
+    v1::SyncRequest req;
+    *req.mutable_db() = ref;
+    req.set_max_row(info.max_row);
+    req.set_hash(info.hash);
+    req.set_id(info.id);
+    req.set_created_at(info.created_at);
+    req.set_put_timestamp(info.put_timestamp);
+    req.set_delete_timestamp(info.delete_timestamp);
+    req.set_metadata(info.metadata);
+    return req;
+  }
+
+  // Streams `batches` (each a set of rows) and returns the acks' sync points.
+  absl::StatusOr<std::vector<int64_t>> Merge(const v1::DbRef& ref, const std::string& source,
+                                             const std::vector<ItemBatch>& batches) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    auto stream = stub_->MergeItems(&ctx);
+    std::vector<int64_t> acks;
+    for (size_t i = 0; i < batches.size(); ++i) {
+      v1::MergeItemsRequest req;
+      if (i == 0) {
+        *req.mutable_db() = ref;
+        req.set_source_id(source);
+      }
+      AppendRows(batches[i], &req);
+      if (!stream->Write(req)) break;
+      v1::MergeItemsResponse ack;
+      if (!stream->Read(&ack)) break;
+      acks.push_back(ack.sync_point());
+    }
+    stream->WritesDone();
+    absl::Status s = FromGrpcStatus(stream->Finish(), ctx);
+    if (!s.ok()) return s;
+    return acks;
+  }
+
+  static ItemBatch Objects(int first, int count, const std::string& ts_base = "17000000") {
+    ItemBatch b;
+    for (int i = first; i < first + count; ++i) {
+      ObjectRecord o;
+      o.rowid = i + 1;
+      o.name = absl::StrCat("r", i);
+      o.created_at = absl::StrCat(ts_base, absl::StrFormat("%02d", i % 100), ".00000");
+      o.size = 1;
+      o.content_type = "application/octet-stream";
+      o.etag = "e";
+      b.objects.push_back(o);
+    }
+    return b;
+  }
+
+  std::string devices_;
+  PeerMetrics metrics_;
+  std::unique_ptr<PeerService> service_;
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<v1::ReplicationPeer::Stub> stub_;
+};
+
+TEST_F(PeerServiceTest, SyncOnMissingDatabaseIsNotFoundAndPreparesTmp) {
+  v1::SyncRequest req;
+  *req.mutable_db() = Ref();
+  req.set_id("sender-id");
+  v1::SyncResponse resp;
+  absl::Status s = Sync(req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(GetReason(s), v1::DB_NOT_FOUND);
+  EXPECT_TRUE(IsDirectory(devices_ + "/sda/tmp"));
+  EXPECT_EQ(metrics_.RequestCount("Sync", absl::StatusCode::kNotFound), 1);
+}
+
+TEST_F(PeerServiceTest, SyncAnswersInfoAndRaisesPointOnHashMatch) {
+  auto local = CreateContainer(DbFile(), 3);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, local->GetReplicationInfo());
+  // A sender with different rows: point stays -1.
+  v1::SyncRequest req = SyncRequestFor(info, Ref());
+  req.set_id("other-db");
+  req.set_hash("ffffffffffffffffffffffffffffffff");
+  v1::SyncResponse resp;
+  ASSERT_OK(Sync(req, &resp));
+  EXPECT_EQ(resp.point(), -1);
+  EXPECT_EQ(resp.info().hash(), info.hash);
+  EXPECT_EQ(resp.info().max_row(), 3);
+  EXPECT_EQ(resp.info().count(), 3);
+  EXPECT_EQ(resp.info().id(), info.id);
+  // Same hash (same rows): the peer records the sender as synced to max_row.
+  req.set_hash(info.hash);
+  req.set_max_row(9);
+  ASSERT_OK(Sync(req, &resp));
+  EXPECT_EQ(resp.point(), 9);
+  ASSERT_OK_AND_ASSIGN(int64_t point, local->GetSync("other-db"));
+  EXPECT_EQ(point, 9);
+}
+
+TEST_F(PeerServiceTest, SyncMergesNewerMetadataAndTimestamps) {
+  auto local = CreateContainer(DbFile(), 1);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, local->GetReplicationInfo());
+  v1::SyncRequest req = SyncRequestFor(info, Ref());
+  req.set_id("other-db");
+  req.set_put_timestamp("0000000005.00000");
+  req.set_metadata(R"({"X-Container-Meta-Color": ["blue", "0000000002.00000"]})");
+  v1::SyncResponse resp;
+  ASSERT_OK(Sync(req, &resp));
+  // The answer is the info from before the merge, as in Swift.
+  EXPECT_EQ(resp.info().put_timestamp(), "0000000001.00000");
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo after, local->GetReplicationInfo());
+  EXPECT_EQ(after.put_timestamp, "0000000005.00000");
+  EXPECT_THAT(after.metadata, ::testing::HasSubstr("blue"));
+}
+
+TEST_F(PeerServiceTest, UndecodableMetadataIsIgnoredLikeSwift) {
+  auto local = CreateContainer(DbFile(), 1);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, local->GetReplicationInfo());
+  v1::SyncRequest req = SyncRequestFor(info, Ref());
+  req.set_id("other-db");
+  req.set_metadata("{not json");
+  v1::SyncResponse resp;
+  EXPECT_OK(Sync(req, &resp));
+}
+
+TEST_F(PeerServiceTest, MergeItemsAcknowledgesEachBatchWithItsSyncPoint) {
+  auto local = CreateContainer(DbFile(), 0);
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> acks,
+                       Merge(Ref(), "sender", {Objects(0, 10), Objects(10, 10), Objects(20, 5)}));
+  EXPECT_THAT(acks, ::testing::ElementsAre(10, 20, 25));
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, local->GetReplicationInfo());
+  EXPECT_EQ(info.count, 25);
+  ASSERT_OK_AND_ASSIGN(int64_t point, local->GetSync("sender"));
+  EXPECT_EQ(point, 25);
+}
+
+TEST_F(PeerServiceTest, CutStreamKeepsAcknowledgedBatchesAndResumes) {
+  auto local = CreateContainer(DbFile(), 0);
+  {
+    grpc::ClientContext ctx;
+    auto stream = stub_->MergeItems(&ctx);
+    v1::MergeItemsRequest req;
+    *req.mutable_db() = Ref();
+    req.set_source_id("sender");
+    AppendRows(Objects(0, 10), &req);
+    ASSERT_TRUE(stream->Write(req));
+    v1::MergeItemsResponse ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_EQ(ack.sync_point(), 10);
+    ctx.TryCancel();  // The connection breaks mid-stream.
+    stream->Finish();
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t point, local->GetSync("sender"));
+  EXPECT_EQ(point, 10);
+  // The sender resumes from the acknowledged point.
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> acks, Merge(Ref(), "sender", {Objects(10, 10)}));
+  EXPECT_THAT(acks, ::testing::ElementsAre(20));
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, local->GetReplicationInfo());
+  EXPECT_EQ(info.count, 20);
+}
+
+TEST_F(PeerServiceTest, OversizedAndMalformedBatchesAreRejectedAndChangeNothing) {
+  auto local = CreateContainer(DbFile(), 0);
+  absl::Status too_many = Merge(Ref(), "s", {Objects(0, 101)}).status();
+  EXPECT_THAT(too_many, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(GetReason(too_many), v1::BATCH_TOO_LARGE);
+
+  ItemBatch big = Objects(0, 10);
+  for (ObjectRecord& o : big.objects) o.name = std::string(10000, 'x') + o.name;
+  absl::Status too_big = Merge(Ref(), "s", {big}).status();
+  EXPECT_EQ(GetReason(too_big), v1::BATCH_TOO_LARGE);
+
+  ItemBatch unordered = Objects(0, 3);
+  std::swap(unordered.objects[0], unordered.objects[2]);
+  absl::Status bad_order = Merge(Ref(), "s", {unordered}).status();
+  EXPECT_THAT(bad_order, StatusIs(absl::StatusCode::kInvalidArgument));
+
+  ItemBatch wrong_type;
+  wrong_type.containers.push_back(ContainerRecord{1, "c", "1.0", "0", 0, 0, false, 0});
+  EXPECT_THAT(Merge(Ref(), "s", {wrong_type}).status(), StatusIs(absl::StatusCode::kInvalidArgument));
+
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, local->GetReplicationInfo());
+  EXPECT_EQ(info.max_row, -1);
+  EXPECT_EQ(info.count, 0);
+}
+
+TEST_F(PeerServiceTest, BadReferencesAreInvalidArgumentAndTouchNothing) {
+  std::vector<v1::DbRef> bad;
+  for (const char* dev : {"..", "../etc", "a/b", "", "sda\n"}) {
+    v1::DbRef r = Ref();
+    r.set_device(dev);
+    bad.push_back(r);
+  }
+  v1::DbRef neg = Ref();
+  neg.set_partition(-1);
+  bad.push_back(neg);
+  v1::DbRef hash = Ref();
+  hash.set_hash("../../../../../../etc/passwd");
+  bad.push_back(hash);
+  v1::DbRef type = Ref();
+  type.set_type(v1::DB_TYPE_UNSPECIFIED);
+  bad.push_back(type);
+  for (const v1::DbRef& r : bad) {
+    v1::SyncRequest req;
+    *req.mutable_db() = r;
+    req.set_id("x");
+    v1::SyncResponse resp;
+    absl::Status s = Sync(req, &resp);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << r.ShortDebugString();
+    EXPECT_EQ(GetReason(s), v1::INVALID_DB_REF) << r.ShortDebugString();
+    v1::CompleteRsyncRequest cr;
+    *cr.mutable_db() = r;
+    cr.set_tmp_name("x");
+    v1::CompleteRsyncResponse cresp;
+    EXPECT_THAT(Call(&v1::ReplicationPeer::Stub::CompleteRsync, cr, &cresp),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+  // Nothing was created: no tmp dir, nothing outside devices.
+  EXPECT_FALSE(PathExists(devices_ + "/sda/tmp"));
+  EXPECT_FALSE(PathExists(devices_ + "/tmp"));
+}
+
+TEST_F(PeerServiceTest, UnmountedDeviceIsDeviceUnavailable) {
+  StartPeer(/*mount_check=*/true, 64);
+  v1::SyncRequest req;
+  *req.mutable_db() = Ref();
+  req.set_id("x");
+  v1::SyncResponse resp;
+  absl::Status s = Sync(req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(GetReason(s), v1::DEVICE_UNAVAILABLE);
+  // A device that does not exist at all, without mount_check, too.
+  StartPeer(/*mount_check=*/false, 64);
+  v1::DbRef r = Ref();
+  r.set_device("sdz");
+  *req.mutable_db() = r;
+  EXPECT_EQ(GetReason(Sync(req, &resp)), v1::DEVICE_UNAVAILABLE);
+}
+
+TEST_F(PeerServiceTest, MergeSyncsNeverLowersAPoint) {
+  auto local = CreateContainer(DbFile(), 0);
+  v1::MergeSyncsRequest req;
+  *req.mutable_db() = Ref();
+  auto* s = req.add_syncs();
+  s->set_remote_id("third");
+  s->set_sync_point(50);
+  v1::MergeSyncsResponse resp;
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::MergeSyncs, req, &resp));
+  s->set_sync_point(20);
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::MergeSyncs, req, &resp));
+  ASSERT_OK_AND_ASSIGN(int64_t point, local->GetSync("third"));
+  EXPECT_EQ(point, 50);
+}
+
+TEST_F(PeerServiceTest, CompleteRsyncInstallsUnderNewIdAndRefusesWhenPreconditionsFail) {
+  std::string source_dir = NewTmpDir();
+  std::string source_file = source_dir + "/sdb/containers/7/85f/" + std::string(kHash) + "/" + kHash + ".db";
+  ReplicationInfo source_info;
+  {
+    auto source = CreateContainer(source_file, 5);
+    ASSERT_OK_AND_ASSIGN(source_info, source->GetReplicationInfo());
+  }
+  ASSERT_OK(MakeDirs(devices_ + "/sda/tmp"));
+  std::string tmp = devices_ + "/sda/tmp/" + source_info.id;
+  {
+    std::ifstream in(source_file, std::ios::binary);
+    std::ofstream out(tmp, std::ios::binary);
+    out << in.rdbuf();
+  }
+  v1::CompleteRsyncRequest req;
+  *req.mutable_db() = Ref();
+  req.set_tmp_name(source_info.id);
+  req.set_db_basename(std::string(kHash) + ".db");
+  v1::CompleteRsyncResponse resp;
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp));
+  EXPECT_NE(resp.new_id(), source_info.id);
+  EXPECT_FALSE(PathExists(tmp));
+  ASSERT_OK_AND_ASSIGN(auto installed, DatabaseBroker::Open(DbType::kContainer, DbFile()));
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, installed->GetReplicationInfo());
+  EXPECT_EQ(info.hash, source_info.hash);
+  EXPECT_EQ(info.id, resp.new_id());
+  ASSERT_OK_AND_ASSIGN(int64_t point, installed->GetSync(source_info.id));
+  EXPECT_EQ(point, 5);
+
+  // The database exists now: a second install is refused.
+  absl::Status again = Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp);
+  EXPECT_EQ(GetReason(again), v1::RSYNC_PRECONDITION);
+  // No such tmp file.
+  req.mutable_db()->set_hash(kHash2);
+  req.set_db_basename("");
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), v1::RSYNC_PRECONDITION);
+  // Traversal in the tmp name or the basename.
+  req.set_tmp_name("../../etc/passwd");
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), v1::INVALID_REQUEST);
+  req.set_tmp_name("x");
+  req.set_db_basename("../evil.db");
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), v1::INVALID_REQUEST);
+}
+
+TEST_F(PeerServiceTest, RsyncThenMergeFoldsLocalRowsSyncsAndMetadata) {
+  auto local = CreateContainer(DbFile(), 3, /*first=*/0);
+  ASSERT_OK(local->MergeSyncs({SyncRecord{"third", 77, 0}}));
+  ASSERT_OK(local->UpdateMetadata(R"({"X-Container-Meta-Local": ["yes", "0000000009.00000"]})"));
+  ASSERT_OK(MakeDirs(devices_ + "/sda/tmp"));
+  std::string tmp = devices_ + "/sda/tmp/sender-id";
+  std::string source_file = NewTmpDir() + "/d/containers/7/85f/" + kHash + "/" + kHash + ".db";
+  {
+    auto source = CreateContainer(source_file, 4, /*first=*/10);
+  }
+  ASSERT_OK(RenameDurably(source_file, tmp));
+  v1::RsyncThenMergeRequest req;
+  *req.mutable_db() = Ref();
+  req.set_tmp_name("sender-id");
+  v1::RsyncThenMergeResponse resp;
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::RsyncThenMerge, req, &resp));
+  EXPECT_EQ(resp.rows_folded(), 3);
+  EXPECT_FALSE(PathExists(tmp));
+  ASSERT_OK_AND_ASSIGN(auto merged, DatabaseBroker::Open(DbType::kContainer, DbFile()));
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, merged->GetReplicationInfo());
+  EXPECT_EQ(info.count, 7);
+  EXPECT_EQ(info.id, resp.new_id());
+  EXPECT_THAT(info.metadata, ::testing::HasSubstr("Local"));
+  ASSERT_OK_AND_ASSIGN(int64_t third, merged->GetSync("third"));
+  EXPECT_EQ(third, 77);
+  // Preconditions: both files must exist.
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::RsyncThenMerge, req, &resp)), v1::RSYNC_PRECONDITION);
+}
+
+TEST_F(PeerServiceTest, ConcurrentMergesIntoOneDatabaseLoseNothing) {
+  auto local = CreateContainer(DbFile(), 0);
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([this, t, &results] {
+      std::vector<ItemBatch> batches;
+      for (int b = 0; b < 5; ++b) batches.push_back(Objects(t * 1000 + b * 20, 20));
+      results[t] = Merge(Ref(), absl::StrCat("sender", t), batches).status();
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const absl::Status& s : results) EXPECT_OK(s);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, local->GetReplicationInfo());
+  EXPECT_EQ(info.count, 400);
+}
+
+TEST_F(PeerServiceTest, PeerAtCapacityRefusesInsteadOfQueueing) {
+  StartPeer(false, /*max_calls=*/1);
+  auto local = CreateContainer(DbFile(), 0);
+  grpc::ClientContext ctx;
+  auto stream = stub_->MergeItems(&ctx);
+  v1::MergeItemsRequest req;
+  *req.mutable_db() = Ref();
+  req.set_source_id("s");
+  AppendRows(Objects(0, 1), &req);
+  ASSERT_TRUE(stream->Write(req));
+  v1::MergeItemsResponse ack;
+  ASSERT_TRUE(stream->Read(&ack));  // The stream now holds the only slot.
+  v1::SyncRequest sreq;
+  *sreq.mutable_db() = Ref();
+  sreq.set_id("x");
+  v1::SyncResponse sresp;
+  absl::Status s = Sync(sreq, &sresp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(GetReason(s), v1::PEER_AT_CAPACITY);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_OK(Sync(sreq, &sresp));  // The slot is free again.
+}
+
+TEST_F(PeerServiceTest, CorruptDatabaseIsQuarantinedAndAnsweredAsMissing) {
+  { auto local = CreateContainer(DbFile(), 2); }
+  {
+    std::ofstream out(DbFile(), std::ios::binary | std::ios::trunc);
+    out << "this is not a sqlite database, just garbage bytes that fill a page ..........";
+  }
+  v1::SyncRequest req;
+  *req.mutable_db() = Ref();
+  req.set_id("x");
+  v1::SyncResponse resp;
+  absl::Status s = Sync(req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(GetReason(s), v1::DB_QUARANTINED);
+  EXPECT_FALSE(PathExists(DbFile()));
+  EXPECT_TRUE(IsDirectory(devices_ + "/sda/quarantined/containers/" + kHash));
+}
+
+}  // namespace
+}  // namespace dbrepl::peer
