@@ -104,6 +104,11 @@ int main(int argc, char** argv) {
       LOG(ERROR) << "rsync daemon: " << s;
       return 1;
     }
+    // Not ready until rsync accepts uploads: a sender may push right away.
+    if (absl::Status s = rsyncd->WaitUntilListening(absl::Seconds(30)); !s.ok()) {
+      LOG(ERROR) << s;
+      return 1;
+    }
   }
 
   bool ready = dbrepl::IsDirectory(FLAGS_devices);

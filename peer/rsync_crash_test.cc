@@ -48,14 +48,14 @@ void Fill(const std::string& file, int first, int count) {
   }
 }
 
-struct Setup {
+struct CrashSetup {
   std::string devices;
   LocatedDb db;
   std::string tmp;
 };
 
-Setup Prepare(const std::string& name, bool with_existing) {
-  Setup s;
+CrashSetup Prepare(const std::string& name, bool with_existing) {
+  CrashSetup s;
   s.devices = absl::StrCat(getenv("TEST_TMPDIR"), "/", name);
   EXPECT_OK(MakeDirs(s.devices + "/sda/tmp"));
   s.db.type = DbType::kContainer;
@@ -94,7 +94,7 @@ class RsyncThenMergeCrashTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RsyncThenMergeCrashTest, OldOrNewDatabaseIsWholeAfterACrash) {
   const std::string step = GetParam();
-  Setup s = Prepare("rtm_" + step, /*with_existing=*/true);
+  CrashSetup s = Prepare("rtm_" + step, /*with_existing=*/true);
   ASSERT_TRUE(RunAndCrash(
       [&](ReplicatorRpc& rpc) { (void)rpc.RsyncThenMerge(s.db, "sender", absl::Now() + absl::Seconds(30)); },
       step));
@@ -124,7 +124,7 @@ class CompleteRsyncCrashTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CompleteRsyncCrashTest, DatabaseIsAbsentOrWholeAfterACrash) {
   const std::string step = GetParam();
-  Setup s = Prepare("cr_" + step, /*with_existing=*/false);
+  CrashSetup s = Prepare("cr_" + step, /*with_existing=*/false);
   ASSERT_TRUE(RunAndCrash(
       [&](ReplicatorRpc& rpc) {
         (void)rpc.CompleteRsync(s.db, "sender", "", absl::Now() + absl::Seconds(30));

@@ -49,7 +49,11 @@ struct BrokerOptions {
   // Move a corrupt database to quarantine when an operation discovers it.
   bool quarantine_on_corruption = true;
   // Flush <db>.pending into the database before reads (Swift always does).
+  // Reads made while the broker is Lock()ed never flush.
   bool flush_pending = true;
+  // Tombstones deleted per transaction by Reclaim (Swift's
+  // RECLAIM_PAGE_SIZE). Only tests change it.
+  int reclaim_page_size = 10000;
 };
 
 class DatabaseBroker {
@@ -139,6 +143,11 @@ class DatabaseBroker {
   const std::string db_file_;
 };
 
+// The type of the database in `db_file`, from its schema (account_stat or
+// container_stat). Reads only; never quarantines. NOT_FOUND if the file is
+// missing; DATA_LOSS if it is not a Swift database.
+absl::StatusOr<DbType> DetectDbType(const std::string& db_file);
+
 // Moves the database's hash directory to
 // <device>/quarantined/<type>s/<hash>[-<uuid4hex>] (Swift's quarantine_db).
 // Returns the new path. Safe to call for a directory already gone (NOT_FOUND).
@@ -147,6 +156,12 @@ absl::StatusOr<std::string> QuarantineDb(const std::string& db_file, DbType type
 // Removes the database's hash directory under its .lock, then prunes the
 // suffix and partition directories if empty (Swift's delete_db).
 absl::Status DeleteDbFiles(const std::string& db_file);
+
+// Removes "*.tmp" files in `db_dir` (a hash directory) last modified before
+// `cutoff`: leftovers of interrupted Create()s (Swift's _reclaim_tmp_dbs,
+// called with now - reclaim_age). Returns how many were removed; NOT_FOUND
+// if `db_dir` does not exist.
+absl::StatusOr<int> ReclaimTmpFiles(const std::string& db_dir, absl::Time cutoff);
 
 }  // namespace dbrepl
 

@@ -19,6 +19,11 @@ struct ObjectRecord {
   std::string etag;
   bool deleted = false;
   int64_t storage_policy_index = 0;
+  // Write path only (PutObject, .pending entries): Swift's put_object()
+  // ctype_timestamp / meta_timestamp of a POST, "" for None. MergeItems folds
+  // them into created_at; rows read back never carry them.
+  std::string ctype_timestamp;
+  std::string meta_timestamp;
 };
 
 // A row of an account database's `container` table.

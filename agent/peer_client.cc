@@ -1,0 +1,213 @@
+#include "agent/peer_client.h"
+
+#include <deque>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/error_model.h"
+#include "common/proto_convert.h"
+#include "common/status_macros.h"
+#include "glog/logging.h"
+#include "grpcpp/security/credentials.h"
+
+namespace dbrepl::agent {
+namespace {
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string PeerAddress::ToString() const {
+  return ip.find(':') != std::string::npos ? absl::StrCat("[", ip, "]:", port) : absl::StrCat(ip, ":", port);
+}
+
+PeerClient::PeerClient(PeerClientOptions options) : options_(std::move(options)) {
+  if (!options_.tls_ca_file.empty() || !options_.tls_cert_file.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadFileOrEmpty(options_.tls_ca_file);
+    ssl.pem_cert_chain = ReadFileOrEmpty(options_.tls_cert_file);
+    ssl.pem_private_key = ReadFileOrEmpty(options_.tls_key_file);
+    credentials_ = grpc::SslCredentials(ssl);
+  } else {
+    credentials_ = grpc::InsecureChannelCredentials();
+  }
+}
+
+v1::ReplicationPeer::Stub* PeerClient::StubFor(const PeerAddress& peer) {
+  std::string target = peer.ToString();
+  absl::MutexLock lock(&mu_);
+  auto it = stubs_.find(target);
+  if (it != stubs_.end()) return it->second.get();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(16 << 20);
+  args.SetMaxSendMessageSize(16 << 20);
+  // Keepalive within what the peer permits (it accepts pings every 10 s).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Reconnect quickly after a peer restarts; connect attempts are bounded by
+  // conn_timeout-ish backoff.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+              static_cast<int>(std::max<int64_t>(100, absl::ToInt64Milliseconds(options_.conn_timeout))));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  auto channel = grpc::CreateCustomChannel(target, credentials_, args);
+  auto stub = v1::ReplicationPeer::NewStub(channel);
+  auto* raw = stub.get();
+  stubs_.emplace(target, std::move(stub));
+  VLOG(1) << "opened channel to peer " << target;
+  return raw;
+}
+
+int PeerClient::channel_count() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(stubs_.size());
+}
+
+void PeerClient::Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const {
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+absl::StatusOr<v1::SyncResponse> PeerClient::Sync(const PeerAddress& peer, const v1::DbRef& ref,
+                                                  const ReplicationInfo& info) {
+  v1::SyncRequest req;
+  *req.mutable_db() = ref;
+  req.set_max_row(info.max_row);
+  req.set_hash(info.hash);
+  req.set_id(info.id);
+  req.set_created_at(info.created_at);
+  req.set_put_timestamp(info.put_timestamp);
+  req.set_delete_timestamp(info.delete_timestamp);
+  req.set_metadata(info.metadata);
+  v1::SyncResponse resp;
+  grpc::ClientContext ctx;
+  Prepare(&ctx, options_.node_timeout);
+  grpc::Status s = StubFor(peer)->Sync(&ctx, req, &resp);
+  RETURN_IF_ERROR(FromGrpcStatus(s, ctx));
+  return resp;
+}
+
+absl::StatusOr<UsyncResult> PeerClient::MergeItems(const PeerAddress& peer, const v1::DbRef& ref,
+                                                   DatabaseBroker& broker, int64_t point,
+                                                   const std::string& source_id, int per_diff, int max_diffs,
+                                                   UsyncResult* acked) {
+  UsyncResult result;
+  result.point = point;
+  grpc::ClientContext ctx;
+  // node_timeout per batch, as Swift gives each merge_items call.
+  Prepare(&ctx, options_.node_timeout * (max_diffs + 1));
+  auto stream = StubFor(peer)->MergeItems(&ctx);
+
+  // ROWIDs and sizes of batches written but not yet acknowledged.
+  std::deque<std::pair<int64_t, int64_t>> in_flight;
+  int sent = 0;
+  int64_t next_point = point;
+  bool more = true;
+  absl::Status local_error;
+  auto read_ack = [&]() -> bool {
+    v1::MergeItemsResponse ack;
+    if (!stream->Read(&ack)) return false;
+    result.point = in_flight.front().first;
+    result.rows_sent += in_flight.front().second;
+    ++result.batches;
+    in_flight.pop_front();
+    if (acked != nullptr) *acked = result;
+    return true;
+  };
+  bool broken = false;
+  while (!broken) {
+    // Fill the window.
+    while (more && sent < max_diffs && static_cast<int>(in_flight.size()) < options_.merge_window) {
+      absl::StatusOr<ItemBatch> batch = broker.GetItemsSince(next_point, per_diff);
+      if (!batch.ok()) {
+        local_error = batch.status();
+        more = false;
+        break;
+      }
+      if (batch->empty()) {
+        more = false;
+        break;
+      }
+      v1::MergeItemsRequest req;
+      if (sent == 0) {
+        *req.mutable_db() = ref;
+        req.set_source_id(source_id);
+      }
+      AppendRows(*batch, &req);
+      if (!stream->Write(req)) {
+        broken = true;
+        break;
+      }
+      next_point = batch->last_rowid();
+      in_flight.emplace_back(next_point, static_cast<int64_t>(batch->size()));
+      ++sent;
+    }
+    if (broken || in_flight.empty()) break;
+    if (!read_ack()) broken = true;
+  }
+  stream->WritesDone();
+  while (!broken && !in_flight.empty()) {
+    if (!read_ack()) broken = true;
+  }
+  absl::Status status = FromGrpcStatus(stream->Finish(), ctx);
+  if (!local_error.ok()) return local_error;
+  if (!status.ok()) return status;
+  if (broken || !in_flight.empty()) {
+    return absl::UnavailableError(absl::StrCat("MergeItems stream to ", peer.ToString(), " ended early"));
+  }
+  // Capped: we stopped at max_diffs and rows remain.
+  if (sent >= max_diffs && more) {
+    absl::StatusOr<ItemBatch> rest = broker.GetItemsSince(next_point, 1);
+    result.capped = rest.ok() && !rest->empty();
+  }
+  return result;
+}
+
+absl::Status PeerClient::MergeSyncs(const PeerAddress& peer, const v1::DbRef& ref,
+                                    const std::vector<SyncRecord>& syncs) {
+  v1::MergeSyncsRequest req;
+  *req.mutable_db() = ref;
+  for (const SyncRecord& s : syncs) ToProto(s, req.add_syncs());
+  v1::MergeSyncsResponse resp;
+  grpc::ClientContext ctx;
+  Prepare(&ctx, options_.node_timeout);
+  return FromGrpcStatus(StubFor(peer)->MergeSyncs(&ctx, req, &resp), ctx);
+}
+
+absl::StatusOr<std::string> PeerClient::CompleteRsync(const PeerAddress& peer, const v1::DbRef& ref,
+                                                      const std::string& tmp_name, const std::string& db_basename,
+                                                      absl::Duration timeout) {
+  v1::CompleteRsyncRequest req;
+  *req.mutable_db() = ref;
+  req.set_tmp_name(tmp_name);
+  req.set_db_basename(db_basename);
+  v1::CompleteRsyncResponse resp;
+  grpc::ClientContext ctx;
+  Prepare(&ctx, timeout);
+  RETURN_IF_ERROR(FromGrpcStatus(StubFor(peer)->CompleteRsync(&ctx, req, &resp), ctx));
+  return resp.new_id();
+}
+
+absl::StatusOr<std::string> PeerClient::RsyncThenMerge(const PeerAddress& peer, const v1::DbRef& ref,
+                                                       const std::string& tmp_name, const std::string& db_basename,
+                                                       absl::Duration timeout) {
+  v1::RsyncThenMergeRequest req;
+  *req.mutable_db() = ref;
+  req.set_tmp_name(tmp_name);
+  req.set_db_basename(db_basename);
+  v1::RsyncThenMergeResponse resp;
+  grpc::ClientContext ctx;
+  Prepare(&ctx, timeout);
+  RETURN_IF_ERROR(FromGrpcStatus(StubFor(peer)->RsyncThenMerge(&ctx, req, &resp), ctx));
+  return resp.new_id();
+}
+
+}  // namespace dbrepl::agent

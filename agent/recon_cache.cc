@@ -1,0 +1,202 @@
+#include "agent/recon_cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/fs_util.h"
+#include "common/paths.h"
+#include "common/ring/python_json.h"
+#include "common/status_macros.h"
+#include "glog/logging.h"
+
+namespace dbrepl::agent {
+namespace {
+
+absl::Status ErrnoStatus(absl::string_view what, const std::string& path, int e) {
+  std::string msg = absl::StrCat("recon cache: ", what, " ", path, ": ", strerror(e));
+  if (e == ENOENT) return absl::NotFoundError(msg);
+  return absl::InternalError(msg);
+}
+
+// Swift's lock_file(cache_file, timeout, unlink=False): an open, flocked fd of
+// the file currently at `path`.
+absl::StatusOr<int> LockCacheFile(const std::string& path, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int e = errno;
+      if (e != EWOULDBLOCK && e != EINTR) {
+        close(fd);
+        return ErrnoStatus("flock", path, e);
+      }
+      if (absl::Now() >= deadline) {
+        close(fd);
+        return absl::UnavailableError(absl::StrCat("recon cache: timed out after ", absl::FormatDuration(timeout),
+                                                   " waiting for the lock on ", path));
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    // Another writer may have renamed a new file over the one we locked.
+    struct stat by_path, by_fd;
+    if (stat(path.c_str(), &by_path) == 0 && fstat(fd, &by_fd) == 0 && by_path.st_ino == by_fd.st_ino &&
+        by_path.st_dev == by_fd.st_dev) {
+      return fd;
+    }
+    close(fd);
+  }
+}
+
+// The first line of the open file (Python's readline()).
+absl::StatusOr<std::string> ReadFirstLine(int fd, const std::string& path) {
+  std::string line;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read", path, errno);
+    }
+    if (n == 0) return line;
+    absl::string_view chunk(buf, static_cast<size_t>(n));
+    size_t newline = chunk.find('\n');
+    if (newline != absl::string_view::npos) {
+      line.append(chunk.data(), newline + 1);
+      return line;
+    }
+    line.append(chunk.data(), chunk.size());
+  }
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// Writes `contents` to a temp file next to `path` and renames it over `path`.
+absl::Status ReplaceFile(const std::string& path, absl::string_view contents) {
+  std::string tmp = JoinPath(Dirname(path), "tmpXXXXXX");
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) return ErrnoStatus("mkstemp in", Dirname(path), errno);
+  bool renamed = false;
+  absl::Cleanup cleanup = [&] {
+    if (fd >= 0) close(fd);
+    if (!renamed) unlink(tmp.c_str());
+  };
+  if (fchmod(fd, 0644) != 0) return ErrnoStatus("chmod", tmp, errno);
+  RETURN_IF_ERROR(WriteAll(fd, contents, tmp));
+  int rc = close(fd);
+  fd = -1;
+  if (rc != 0) return ErrnoStatus("close", tmp, errno);
+  if (rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus(absl::StrCat("rename ", tmp, " to"), path, errno);
+  renamed = true;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PythonJsonDumps(const nlohmann::json& value) {
+  using Type = nlohmann::json::value_t;
+  switch (value.type()) {
+    case Type::null: return std::string("null");
+    case Type::boolean: return std::string(value.get<bool>() ? "true" : "false");
+    case Type::number_integer: return absl::StrCat(value.get<int64_t>());
+    case Type::number_unsigned: return absl::StrCat(value.get<uint64_t>());
+    case Type::number_float: return PyJsonFloat(value.get<double>());
+    case Type::string: return PyJsonString(value.get_ref<const std::string&>());
+    case Type::array: {
+      std::vector<std::string> parts;
+      for (const nlohmann::json& element : value) {
+        ASSIGN_OR_RETURN(std::string part, PythonJsonDumps(element));
+        parts.push_back(std::move(part));
+      }
+      return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
+    }
+    case Type::object: {
+      // nlohmann's object is a std::map: keys in byte order, which for UTF-8
+      // is Python's code-point order (sort_keys=True).
+      std::vector<std::string> parts;
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        ASSIGN_OR_RETURN(std::string key, PyJsonString(it.key()));
+        ASSIGN_OR_RETURN(std::string element, PythonJsonDumps(it.value()));
+        parts.push_back(absl::StrCat(key, ": ", element));
+      }
+      return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
+    }
+    default: return absl::InvalidArgumentError("recon cache: cannot write a binary JSON value");
+  }
+}
+
+void PutReconCacheEntry(nlohmann::json& cache_entry, const std::string& key, const nlohmann::json& item) {
+  if (!item.is_object()) {
+    cache_entry[key] = item;
+    return;
+  }
+  if (item.empty()) {
+    cache_entry.erase(key);
+    return;
+  }
+  nlohmann::json& existing = cache_entry[key];
+  if (!existing.is_object()) existing = nlohmann::json::object();
+  for (auto it = item.begin(); it != item.end(); ++it) {
+    if (it.value().is_object() && it.value().empty()) {
+      existing.erase(it.key());
+    } else {
+      existing[it.key()] = it.value();
+    }
+  }
+}
+
+absl::Status DumpReconCache(const std::string& cache_file, const nlohmann::json& entries,
+                            absl::Duration lock_timeout) {
+  if (!entries.is_object()) return absl::InvalidArgumentError("recon cache: entries must be a JSON object");
+  ASSIGN_OR_RETURN(int fd, LockCacheFile(cache_file, lock_timeout));
+  absl::Cleanup unlock = [fd] { close(fd); };  // releases the flock
+
+  ASSIGN_OR_RETURN(std::string line, ReadFirstLine(fd, cache_file));
+  nlohmann::json cache = nlohmann::json::object();
+  if (!line.empty()) {
+    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object()) {
+      cache = std::move(parsed);
+    } else {
+      LOG(WARNING) << "recon cache " << cache_file << " does not hold a JSON object; rewriting it";
+    }
+  }
+  for (auto it = entries.begin(); it != entries.end(); ++it) PutReconCacheEntry(cache, it.key(), it.value());
+  ASSIGN_OR_RETURN(std::string text, PythonJsonDumps(cache));
+  return ReplaceFile(cache_file, absl::StrCat(text, "\n"));
+}
+
+std::string ReconCacheFile(const std::string& recon_cache_path, DbType type) {
+  return JoinPath(recon_cache_path, absl::StrCat(ServerType(type), ".recon"));
+}
+
+absl::Status WriteReplicationRecon(const std::string& recon_cache_path, DbType type, const PassStats& stats,
+                                   double now) {
+  nlohmann::json entries = {
+      {"replication_stats", ReplicationStatsJson(stats)},
+      {"replication_time", now - stats.start},
+      {"replication_last", now},
+  };
+  return DumpReconCache(ReconCacheFile(recon_cache_path, type), entries);
+}
+
+}  // namespace dbrepl::agent

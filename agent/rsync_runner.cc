@@ -1,0 +1,105 @@
+#include "agent/rsync_runner.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace dbrepl::agent {
+namespace {
+
+std::string Bracketed(const std::string& ip) {
+  return ip.find(':') != std::string::npos ? absl::StrCat("[", ip, "]") : ip;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> InterpolateRsyncModule(const std::string& templ, const RingNode& node) {
+  std::string out;
+  for (size_t i = 0; i < templ.size(); ++i) {
+    char c = templ[i];
+    if (c == '}') {
+      return absl::InvalidArgumentError(absl::StrCat("rsync_module '", templ, "': unbalanced '}'"));
+    }
+    if (c != '{') {
+      out.push_back(c);
+      continue;
+    }
+    size_t end = templ.find('}', i);
+    if (end == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("rsync_module '", templ, "': unbalanced '{'"));
+    }
+    std::string field = templ.substr(i + 1, end - i - 1);
+    if (field == "ip") {
+      out += Bracketed(node.ip);
+    } else if (field == "port") {
+      absl::StrAppend(&out, node.port);
+    } else if (field == "replication_ip") {
+      out += Bracketed(node.replication_ip);
+    } else if (field == "replication_port") {
+      absl::StrAppend(&out, node.replication_port);
+    } else if (field == "region") {
+      absl::StrAppend(&out, node.region);
+    } else if (field == "zone") {
+      absl::StrAppend(&out, node.zone);
+    } else if (field == "device") {
+      out += node.device;
+    } else if (field == "meta") {
+      out += node.meta;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("rsync_module '", templ, "': unknown field {", field, "}"));
+    }
+    i = end;
+  }
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+absl::StatusOr<std::string> RsyncRunner::Destination(const RingNode& node, const std::string& local_id) const {
+  absl::StatusOr<std::string> module = InterpolateRsyncModule(options_.module_template, node);
+  if (!module.ok()) return module.status();
+  return absl::StrCat(*module, "/", node.device, "/tmp/", local_id);
+}
+
+std::vector<std::string> RsyncRunner::Command(const std::string& local_file, const std::string& dest,
+                                              bool whole_file, bool different_region) const {
+  std::vector<std::string> argv = {
+      options_.binary, "--quiet", "--no-motd",
+      absl::StrCat("--timeout=", static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(options_.node_timeout)))),
+      absl::StrCat("--contimeout=",
+                   static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(options_.conn_timeout))))};
+  if (whole_file) argv.push_back("--whole-file");
+  if (options_.compress && different_region) argv.push_back("--compress");
+  argv.push_back(local_file);
+  argv.push_back(dest);
+  return argv;
+}
+
+absl::Status RsyncRunner::Push(const std::string& local_file, const std::string& dest, bool whole_file,
+                               bool different_region) const {
+  std::vector<std::string> argv = Command(local_file, dest, whole_file, different_region);
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execvp(cargv[0], cargv.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return absl::UnavailableError(absl::StrCat("rsync failed with ", rc, ": ", absl::StrJoin(argv, " ")));
+}
+
+}  // namespace dbrepl::agent

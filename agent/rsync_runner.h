@@ -1,0 +1,61 @@
+// RsyncRunner: ships a whole database file to a peer's <device>/tmp/ with the
+// rsync client, exactly as Swift's _rsync_file does:
+//
+//   rsync --quiet --no-motd --timeout=<ceil(node_timeout)>
+//         --contimeout=<ceil(conn_timeout)> [--whole-file] [--compress] SRC DEST
+//
+// DEST is "<module>/<device>/tmp/<local db id>", where <module> comes from
+// the `rsync_module` template (Swift's rsync_module_interpolation): fields
+// {ip}, {port}, {replication_ip}, {replication_port}, {region}, {zone},
+// {device}, {meta}; IPv6 addresses are bracketed. `--compress` only when the
+// peer is in another region and rsync_compress is on.
+//
+// Thread-safe: each Push runs its own child process.
+#ifndef DBREPL_AGENT_RSYNC_RUNNER_H_
+#define DBREPL_AGENT_RSYNC_RUNNER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/ring/ring.h"
+
+namespace dbrepl::agent {
+
+struct RsyncOptions {
+  std::string binary = "rsync";
+  // Template; Swift's default is "{replication_ip}::<account|container>".
+  std::string module_template;
+  absl::Duration node_timeout = absl::Seconds(10);
+  absl::Duration conn_timeout = absl::Milliseconds(500);
+  bool compress = false;  // Swift's rsync_compress.
+};
+
+// Expands the template for `node`. INVALID_ARGUMENT naming an unknown field
+// or an unbalanced brace.
+absl::StatusOr<std::string> InterpolateRsyncModule(const std::string& templ, const RingNode& node);
+
+class RsyncRunner {
+ public:
+  explicit RsyncRunner(RsyncOptions options) : options_(std::move(options)) {}
+
+  // The destination for `local_id` on `node`.
+  absl::StatusOr<std::string> Destination(const RingNode& node, const std::string& local_id) const;
+
+  // The argv Push would run (for logs and tests).
+  std::vector<std::string> Command(const std::string& local_file, const std::string& dest, bool whole_file,
+                                   bool different_region) const;
+
+  // Runs rsync. UNAVAILABLE with the exit code and argv on failure.
+  absl::Status Push(const std::string& local_file, const std::string& dest, bool whole_file,
+                    bool different_region) const;
+
+ private:
+  const RsyncOptions options_;
+};
+
+}  // namespace dbrepl::agent
+
+#endif  // DBREPL_AGENT_RSYNC_RUNNER_H_

@@ -1,0 +1,43 @@
+// ContainerBroker: a container database (Swift's swift.container.backend
+// ContainerBroker, minus sharding): object rows merged per timestamp
+// component, per-policy stats, reported_* for the container updater.
+// Internal to common/db; created by DatabaseBroker::Open/Create.
+//
+// Reads the 2013 schema (container_stat table, no storage_policy_index) as it
+// is and migrates it, as Swift does, on the first row merge.
+//
+// Not thread-safe (one broker per thread).
+#ifndef DBREPL_COMMON_DB_CONTAINER_BROKER_H_
+#define DBREPL_COMMON_DB_CONTAINER_BROKER_H_
+
+#include <string>
+#include <vector>
+
+#include "common/db/sqlite_broker.h"
+
+namespace dbrepl {
+
+class ContainerBroker : public SqliteBroker {
+ public:
+  ContainerBroker(std::string db_file, const BrokerOptions& options)
+      : SqliteBroker(DbType::kContainer, std::move(db_file), options) {}
+
+  absl::StatusOr<ReplicationInfo> GetReplicationInfo() override;
+  absl::StatusOr<bool> IsReclaimable(double now, double reclaim_age) override;
+  absl::StatusOr<bool> ReportUpToDate(const ReplicationInfo& info) override;
+
+ protected:
+  absl::Status MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) override;
+  absl::StatusOr<bool> IsDeletedLocked() override;
+  absl::Status OnNewIdLocked() override;
+  absl::Status ReclaimOtherLocked(double sync_timestamp) override;
+  std::vector<std::string> DeleteMetaWhitelist() const override;
+
+ private:
+  absl::StatusOr<ReplicationInfo> ReadInfo();
+  absl::StatusOr<bool> DoIsReclaimable(double now, double reclaim_age);
+};
+
+}  // namespace dbrepl
+
+#endif  // DBREPL_COMMON_DB_CONTAINER_BROKER_H_

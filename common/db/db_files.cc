@@ -1,0 +1,138 @@
+#include "common/db/db_files.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace dbrepl {
+namespace {
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  int e = errno;
+  std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(e));
+  if (e == ENOENT) return absl::NotFoundError(message);
+  return absl::InternalError(message);
+}
+
+}  // namespace
+
+std::string PythonDirname(absl::string_view path) {
+  size_t i = path.rfind('/');
+  std::string head(i == absl::string_view::npos ? absl::string_view() : path.substr(0, i + 1));
+  if (!head.empty() && head.find_first_not_of('/') != std::string::npos) {
+    while (!head.empty() && head.back() == '/') head.pop_back();
+  }
+  return head;
+}
+
+std::string PythonBasename(absl::string_view path) {
+  size_t i = path.rfind('/');
+  return std::string(i == absl::string_view::npos ? path : path.substr(i + 1));
+}
+
+std::string DevicePath(absl::string_view db_file) {
+  std::string path = PythonDirname(db_file);  // The hash directory.
+  for (int i = 0; i < 4; ++i) path = PythonDirname(path);
+  return path;
+}
+
+std::string NewUuid4() {
+  thread_local absl::BitGen gen;
+  uint64_t hi = absl::Uniform<uint64_t>(gen);
+  uint64_t lo = absl::Uniform<uint64_t>(gen);
+  hi = (hi & ~0xf000ULL) | 0x4000ULL;                     // Version 4.
+  lo = (lo & ~(0xc000ULL << 48)) | (0x8000ULL << 48);     // RFC 4122 variant.
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
+                         lo & 0xffffffffffffULL);
+}
+
+std::string NewUuid4Hex() {
+  std::string id = NewUuid4();
+  id.erase(std::remove(id.begin(), id.end(), '-'), id.end());
+  return id;
+}
+
+std::string NewDbId(absl::string_view db_file) {
+  return absl::StrCat(NewUuid4(), "-", PythonBasename(DevicePath(db_file)));
+}
+
+absl::Status Renamer(const std::string& from, const std::string& to, bool fsync) {
+  std::string parent = PythonDirname(to);
+  if (absl::Status s = MakeDirs(parent); !s.ok()) return s;
+  if (rename(from.c_str(), to.c_str()) != 0) {
+    if (errno == EEXIST || errno == ENOTEMPTY) {
+      return absl::AlreadyExistsError(absl::StrCat("rename ", from, " to ", to, ": ", std::strerror(errno)));
+    }
+    return Errno(absl::StrCat("rename to ", to, " from"), from);
+  }
+  if (fsync) (void)FsyncDir(parent.empty() ? "." : parent);
+  return absl::OkStatus();
+}
+
+void RemoveTree(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    if (DIR* dir = opendir(path.c_str())) {
+      std::vector<std::string> names;
+      while (struct dirent* entry = readdir(dir)) {
+        std::string name = entry->d_name;
+        if (name != "." && name != "..") names.push_back(name);
+      }
+      closedir(dir);
+      for (const std::string& name : names) RemoveTree(absl::StrCat(path, "/", name));
+    }
+    rmdir(path.c_str());
+  } else {
+    unlink(path.c_str());
+  }
+}
+
+absl::StatusOr<std::string> QuarantineHashDir(const std::string& hash_dir, DbType type) {
+  struct stat st;
+  if (stat(hash_dir.c_str(), &st) != 0) return Errno("quarantine", hash_dir);
+  // DevicePath() strips four components from a file's directory; the hash
+  // directory is that directory.
+  std::string device = DevicePath(absl::StrCat(hash_dir, "/x"));
+  std::string target =
+      absl::StrCat(device.empty() ? "" : device + "/", "quarantined/", Datadir(type), "/", PythonBasename(hash_dir));
+  absl::Status s = Renamer(hash_dir, target, /*fsync=*/false);
+  if (absl::IsAlreadyExists(s)) {
+    target = absl::StrCat(target, "-", NewUuid4Hex());
+    s = Renamer(hash_dir, target, /*fsync=*/false);
+  }
+  if (!s.ok()) return s;
+  return target;
+}
+
+absl::StatusOr<int> RemoveTmpFilesOlderThan(const std::string& dir, absl::Time cutoff) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Errno("opendir", dir);
+  std::vector<std::string> names;
+  while (struct dirent* entry = readdir(d)) {
+    std::string name = entry->d_name;
+    if (absl::EndsWith(name, ".tmp")) names.push_back(name);
+  }
+  closedir(d);
+  int removed = 0;
+  for (const std::string& name : names) {
+    std::string path = absl::StrCat(dir, "/", name);
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (absl::TimeFromTimespec(st.st_mtim) < cutoff && unlink(path.c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
+}  // namespace dbrepl

@@ -1,0 +1,61 @@
+// Filesystem helpers for database files, with Python's path semantics where
+// Swift relies on them: where a database's device is, its id, moving a hash
+// directory to quarantine, removing it.
+//
+//   DevicePath("/srv/node/sdb1/containers/931/85f/<hash>/<hash>.db") == "/srv/node/sdb1"
+//   NewDbId(db_file) == "6a7f...-sdb1"
+//
+// Thread-safe (the filesystem is the only shared state).
+#ifndef DBREPL_COMMON_DB_DB_FILES_H_
+#define DBREPL_COMMON_DB_DB_FILES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/db_type.h"
+#include "common/fs_util.h"  // MakeDirs, FsyncDir
+
+namespace dbrepl {
+
+// os.path.dirname / os.path.basename.
+std::string PythonDirname(absl::string_view path);
+std::string PythonBasename(absl::string_view path);
+
+// Swift's get_device_path(): the hash directory of `db_file` with four
+// components stripped, i.e. "<devices>/<device>" for a file in its standard
+// place. For a file in "<devices>/<device>/tmp/" this is 4 levels above tmp:
+// Swift's quirk, kept (reference §2.8).
+std::string DevicePath(absl::string_view db_file);
+
+// A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+std::string NewUuid4();
+// The same without dashes (uuid4().hex).
+std::string NewUuid4Hex();
+
+// Swift's _new_db_id(): "<uuid4>-<basename(DevicePath(db_file))>".
+std::string NewDbId(absl::string_view db_file);
+
+// Swift's renamer(): creates the parent of `to` if needed and renames; with
+// `fsync`, fsyncs the parent directory afterwards.
+absl::Status Renamer(const std::string& from, const std::string& to, bool fsync);
+
+// Removes `path` and everything under it; errors are ignored, as
+// shutil.rmtree(ignore_errors=True).
+void RemoveTree(const std::string& path);
+
+// Moves `hash_dir` to <device>/quarantined/<type>s/<basename>, or to
+// "...-<uuid4 hex>" if that exists. Returns the new path. NOT_FOUND if
+// `hash_dir` does not exist.
+absl::StatusOr<std::string> QuarantineHashDir(const std::string& hash_dir, DbType type);
+
+// Removes the files in `dir` whose names end in ".tmp" and whose mtime is
+// before `cutoff`. Returns how many were removed. NOT_FOUND if `dir` is
+// missing.
+absl::StatusOr<int> RemoveTmpFilesOlderThan(const std::string& dir, absl::Time cutoff);
+
+}  // namespace dbrepl
+
+#endif  // DBREPL_COMMON_DB_DB_FILES_H_

@@ -1,0 +1,494 @@
+#include "common/db/sqlite_broker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/db/db_files.h"
+#include "common/db/lock_file.h"
+#include "common/db/metadata.h"
+#include "common/db/pending.h"
+#include "common/error_model.h"
+#include "common/status_macros.h"
+#include "glog/logging.h"
+
+namespace dbrepl {
+namespace {
+
+// Swift's possibly_quarantine() hint for a corruption message.
+std::string QuarantineReason(absl::string_view message) {
+  if (absl::StrContains(message, "database disk image is malformed") ||
+      absl::StrContains(message, "malformed database schema")) {
+    return "malformed database";
+  }
+  if (absl::StrContains(message, " is not a database")) return "corrupted database";
+  if (absl::StrContains(message, "disk I/O error")) return "disk error while accessing database";
+  if (absl::StrContains(message, "missing row in")) {
+    return std::string(message.substr(message.find("missing row in")));
+  }
+  if (absl::StrContains(message, "no such table")) return "no such table";
+  return "corrupted database";
+}
+
+const char* SyncTable(bool incoming) { return incoming ? "incoming_sync" : "outgoing_sync"; }
+
+}  // namespace
+
+SqliteBroker::SqliteBroker(DbType type, std::string db_file, const BrokerOptions& options)
+    : DatabaseBroker(type, std::move(db_file)), options_(options) {}
+
+absl::Status SqliteBroker::Init() {
+  SqliteOpenOptions open_options;
+  open_options.busy_timeout = options_.busy_timeout;
+  absl::StatusOr<std::unique_ptr<SqliteConnection>> conn = SqliteConnection::Open(db_file(), open_options);
+  if (!conn.ok()) {
+    if (absl::IsNotFound(conn.status())) return DbNotFoundError(conn.status().message());
+    return Guard(conn.status());
+  }
+  conn_ = *std::move(conn);
+  RETURN_IF_ERROR(Guard(RefreshSchema()));
+  absl::Status s = CheckSchema(schema_, type());
+  if (absl::IsDataLoss(s)) return Guard(absl::DataLossError(absl::StrCat(db_file(), ": ", s.message())));
+  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(db_file(), ": ", s.message()));
+  return absl::OkStatus();
+}
+
+absl::Status SqliteBroker::RefreshSchema() {
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  ASSIGN_OR_RETURN(schema_, InspectSchema(conn));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SqliteConnection*> SqliteBroker::Conn() {
+  if (conn_ == nullptr) {
+    return DbCorruptError(absl::StrCat(db_file(), " was quarantined to ", quarantined_to_));
+  }
+  return conn_.get();
+}
+
+absl::StatusOr<Transaction> SqliteBroker::BeginWrite() {
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  if (lock_.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(db_file(), " is locked by this broker; Unlock() first"));
+  }
+  return Transaction::Begin(conn);
+}
+
+absl::Status SqliteBroker::Guard(absl::Status status) {
+  if (status.ok() || !absl::IsDataLoss(status) || GetReason(status) == v1::DB_CORRUPT) return status;
+  lock_.reset();
+  conn_.reset();  // Close before moving the directory away.
+  std::string hash_dir = PythonDirname(db_file());
+  std::string reason = QuarantineReason(status.message());
+  if (!options_.quarantine_on_corruption) {
+    quarantined_to_ = "(not quarantined: disabled)";
+    return DbCorruptError(absl::StrCat(db_file(), " is corrupt (", reason, "): ", status.message()));
+  }
+  absl::StatusOr<std::string> target = QuarantineHashDir(hash_dir, type());
+  if (!target.ok()) {
+    quarantined_to_ = "(quarantine failed)";
+    LOG(ERROR) << "Failed to quarantine " << hash_dir << " (" << reason << "): " << target.status();
+    return DbCorruptError(absl::StrCat(db_file(), " is corrupt (", status.message(),
+                                       ") and could not be quarantined: ", target.status().message()));
+  }
+  quarantined_to_ = *target;
+  std::string detail = absl::StrCat("Quarantined ", hash_dir, " to ", *target, " due to ", reason);
+  LOG(ERROR) << detail << " (" << status.message() << ")";
+  return DbCorruptError(detail);
+}
+
+std::string SqliteBroker::DeletedQueryMod() const {
+  return schema_.has_deleted_name_index ? " deleted IN (0, 1) AND " : "";
+}
+
+// ---------------------------------------------------------------------------
+// Pending file
+
+absl::Status SqliteBroker::FlushPending() {
+  if (!options_.flush_pending || lock_.has_value()) return absl::OkStatus();
+  std::string pending_file = absl::StrCat(db_file(), ".pending");
+  ASSIGN_OR_RETURN(int64_t size, PendingFileSize(pending_file));
+  if (size == 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(DirectoryLock dir_lock, LockParentDirectory(pending_file, options_.lock_timeout));
+  absl::StatusOr<std::string> contents = ReadPendingFile(pending_file);
+  if (absl::IsNotFound(contents.status())) return absl::OkStatus();
+  if (!contents.ok()) return contents.status();
+  PendingRows rows = DecodePending(type(), *contents, pending_file);
+  ItemBatch batch;
+  batch.objects = std::move(rows.objects);
+  batch.containers = std::move(rows.containers);
+  int64_t applied = 0;
+  if (!batch.empty()) RETURN_IF_ERROR(MergeRows(batch, "", &applied));
+  return TruncatePendingFile(pending_file);
+}
+
+absl::Status SqliteBroker::PutRecord(const ItemBatch& row, const std::string& entry, bool use_pending) {
+  int64_t applied = 0;
+  if (!use_pending) return Guard(MergeRows(row, "", &applied));
+  std::string pending_file = absl::StrCat(db_file(), ".pending");
+  ASSIGN_OR_RETURN(DirectoryLock dir_lock, LockParentDirectory(pending_file, options_.lock_timeout));
+  ASSIGN_OR_RETURN(int64_t size, PendingFileSize(pending_file));
+  if (size <= kPendingCap) return AppendPendingFile(pending_file, entry);
+  // Full: merge this record, then the pending entries, now (_commit_puts).
+  ASSIGN_OR_RETURN(std::string contents, ReadPendingFile(pending_file));
+  PendingRows rows = DecodePending(type(), contents, pending_file);
+  ItemBatch batch = row;
+  batch.objects.insert(batch.objects.end(), rows.objects.begin(), rows.objects.end());
+  batch.containers.insert(batch.containers.end(), rows.containers.begin(), rows.containers.end());
+  RETURN_IF_ERROR(Guard(MergeRows(batch, "", &applied)));
+  return TruncatePendingFile(pending_file);
+}
+
+absl::Status SqliteBroker::PutObject(const ObjectRecord& object, bool use_pending) {
+  if (type() != DbType::kContainer) return absl::InvalidArgumentError("PutObject on an account database");
+  ItemBatch row;
+  row.objects.push_back(object);
+  return PutRecord(row, EncodePendingObject(object), use_pending);
+}
+
+absl::Status SqliteBroker::PutContainer(const ContainerRecord& container, bool use_pending) {
+  if (type() != DbType::kAccount) return absl::InvalidArgumentError("PutContainer on a container database");
+  // put_container() decides `deleted` from the timestamps.
+  ContainerRecord record = container;
+  ASSIGN_OR_RETURN(Timestamp put, Timestamp::Parse(record.put_timestamp));
+  ASSIGN_OR_RETURN(Timestamp del, Timestamp::Parse(record.delete_timestamp));
+  record.deleted = del > put && record.object_count == 0;
+  ItemBatch row;
+  row.containers.push_back(record);
+  return PutRecord(row, EncodePendingContainer(record), use_pending);
+}
+
+// ---------------------------------------------------------------------------
+// Rows
+
+absl::StatusOr<int64_t> SqliteBroker::MaxRowOf(absl::string_view table) {
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   conn->Prepare("SELECT SQLITE_SEQUENCE.seq FROM SQLITE_SEQUENCE "
+                                 "WHERE SQLITE_SEQUENCE.name == ? LIMIT 1"));
+  st.BindText(1, table);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.ColumnInt(0) : -1;
+}
+
+absl::StatusOr<int64_t> SqliteBroker::GetMaxRow() { return Guard(MaxRowOf(rows_table())); }
+
+absl::StatusOr<ItemBatch> SqliteBroker::GetItemsSince(int64_t point, int count) {
+  RETURN_IF_ERROR(Guard(FlushPending()));
+  absl::StatusOr<SqliteConnection*> conn = Conn();
+  if (!conn.ok()) return conn.status();
+  return Guard(ReadItemsSince(*conn, type(), schema_.rows_have_policy_index, point, count));
+}
+
+absl::StatusOr<MergeResult> SqliteBroker::MergeItems(const ItemBatch& items, const std::string& source) {
+  bool account = type() == DbType::kAccount;
+  if (account ? !items.objects.empty() : !items.containers.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(account ? "object" : "container", " rows given to a ", ServerType(type()), " database"));
+  }
+  MergeResult result;
+  RETURN_IF_ERROR(Guard(MergeRows(items, source, &result.rows_applied)));
+  if (!source.empty()) {
+    ASSIGN_OR_RETURN(result.sync_point, GetSync(source, /*incoming=*/true));
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Sync points
+
+absl::StatusOr<int64_t> SqliteBroker::GetSync(const std::string& remote_id, bool incoming) {
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  absl::StatusOr<SqliteStatement> st =
+      conn->Prepare(absl::StrCat("SELECT sync_point FROM ", SyncTable(incoming), " WHERE remote_id=?"));
+  if (!st.ok()) return Guard(st.status());
+  st->BindText(1, remote_id);
+  absl::StatusOr<bool> row = st->Step();
+  if (!row.ok()) return Guard(row.status());
+  return *row ? st->ColumnInt(0) : -1;
+}
+
+absl::StatusOr<std::vector<SyncRecord>> SqliteBroker::GetSyncs(bool incoming) {
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  absl::StatusOr<SqliteStatement> st =
+      conn->Prepare(absl::StrCat("SELECT remote_id, sync_point, updated_at FROM ", SyncTable(incoming)));
+  if (!st.ok()) return Guard(st.status());
+  std::vector<SyncRecord> out;
+  while (true) {
+    absl::StatusOr<bool> row = st->Step();
+    if (!row.ok()) return Guard(row.status());
+    if (!*row) break;
+    SyncRecord r;
+    r.remote_id = st->ColumnText(0);
+    r.sync_point = st->ColumnInt(1);
+    if (!absl::SimpleAtoi(st->ColumnText(2), &r.updated_at)) r.updated_at = 0;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+absl::Status SqliteBroker::MergeSyncs(const std::vector<SyncRecord>& syncs, bool incoming) {
+  return Guard(DoMergeSyncs(syncs, incoming));
+}
+
+absl::Status SqliteBroker::DoMergeSyncs(const std::vector<SyncRecord>& syncs, bool incoming) {
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  // Swift inserts and, on the UNIQUE conflict, raises; updating first and
+  // inserting when nothing matched is the same, without the error.
+  ASSIGN_OR_RETURN(SqliteStatement update,
+                   conn->Prepare(absl::StrCat("UPDATE ", SyncTable(incoming),
+                                              " SET sync_point=max(?, sync_point) WHERE remote_id=?")));
+  ASSIGN_OR_RETURN(SqliteStatement insert, conn->Prepare(absl::StrCat("INSERT INTO ", SyncTable(incoming),
+                                                                      " (sync_point, remote_id) VALUES (?, ?)")));
+  for (const SyncRecord& s : syncs) {
+    update.BindInt(1, s.sync_point);
+    update.BindText(2, s.remote_id);
+    RETURN_IF_ERROR(update.Run());
+    if (conn->Changes() < 1) {
+      insert.BindInt(1, s.sync_point);
+      insert.BindText(2, s.remote_id);
+      RETURN_IF_ERROR(insert.Run());
+    }
+  }
+  return txn.Commit();
+}
+
+// ---------------------------------------------------------------------------
+// Metadata and timestamps
+
+absl::StatusOr<std::string> SqliteBroker::ReadMetadataColumn() {
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  if (!schema_.HasStatColumn("metadata")) {
+    // A missing stat row still means corruption.
+    ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare(absl::StrCat("SELECT 1 FROM ", stat_table())));
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return absl::DataLossError(absl::StrCat("missing row in ", stat_table(), " table"));
+    return std::string();
+  }
+  ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare(absl::StrCat("SELECT metadata FROM ", stat_table())));
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return absl::DataLossError(absl::StrCat("missing row in ", stat_table(), " table"));
+  return st.ColumnText(0);
+}
+
+absl::StatusOr<std::string> SqliteBroker::GetRawMetadata() { return Guard(ReadMetadataColumn()); }
+
+absl::Status SqliteBroker::UpdateMetadata(const std::string& metadata_json) {
+  return Guard(DoUpdateMetadata(metadata_json));
+}
+
+absl::Status SqliteBroker::DoUpdateMetadata(const std::string& metadata_json) {
+  // Reject malformed updates before touching the database.
+  RETURN_IF_ERROR(MergeMetadata("", metadata_json).status());
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  ASSIGN_OR_RETURN(std::string stored, ReadMetadataColumn());
+  ASSIGN_OR_RETURN(absl::optional<std::string> merged, MergeMetadata(stored, metadata_json));
+  if (!merged.has_value()) return absl::OkStatus();  // Nothing newer: no write.
+  if (!schema_.HasStatColumn("metadata")) {
+    RETURN_IF_ERROR(conn->Execute(absl::StrCat("ALTER TABLE ", stat_table(), " ADD COLUMN metadata TEXT DEFAULT ''")));
+  }
+  ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare(absl::StrCat("UPDATE ", stat_table(), " SET metadata = ?")));
+  st.BindText(1, *merged);
+  RETURN_IF_ERROR(st.Run());
+  RETURN_IF_ERROR(txn.Commit());
+  return RefreshSchema();
+}
+
+absl::Status SqliteBroker::MergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
+                                           const std::string& delete_timestamp) {
+  return Guard(DoMergeTimestamps(created_at, put_timestamp, delete_timestamp));
+}
+
+absl::Status SqliteBroker::DoMergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
+                                             const std::string& delete_timestamp) {
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  ASSIGN_OR_RETURN(bool was_deleted, IsDeletedLocked());
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   conn->Prepare(absl::StrCat("UPDATE ", stat_table(),
+                                              " SET created_at=MIN(?, created_at), put_timestamp=MAX(?, put_timestamp), "
+                                              "delete_timestamp=MAX(?, delete_timestamp)")));
+  st.BindText(1, created_at);
+  st.BindText(2, put_timestamp);
+  st.BindText(3, delete_timestamp);
+  RETURN_IF_ERROR(st.Run());
+  ASSIGN_OR_RETURN(bool is_deleted, IsDeletedLocked());
+  if (was_deleted != is_deleted) {
+    ASSIGN_OR_RETURN(SqliteStatement changed,
+                     conn->Prepare(absl::StrCat("UPDATE ", stat_table(),
+                                                " SET status_changed_at = ? WHERE status_changed_at < ?")));
+    std::string now = Timestamp::Now().Internal();
+    changed.BindText(1, now);
+    changed.BindText(2, now);
+    RETURN_IF_ERROR(changed.Run());
+  }
+  return txn.Commit();
+}
+
+absl::Status SqliteBroker::MarkDeleted(const std::string& timestamp) {
+  absl::StatusOr<std::string> stored = GetRawMetadata();
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<std::string> updates = DeleteAllMetadataUpdates(*stored, timestamp, DeleteMetaWhitelist());
+  if (!updates.ok()) return updates.status();
+  RETURN_IF_ERROR(UpdateMetadata(*updates));
+  auto mark = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+    ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+    ASSIGN_OR_RETURN(SqliteStatement st,
+                     conn->Prepare(absl::StrCat("UPDATE ", stat_table(),
+                                                " SET delete_timestamp = ?, status = 'DELETED', "
+                                                "status_changed_at = ? WHERE delete_timestamp < ?")));
+    st.BindText(1, timestamp);
+    st.BindText(2, timestamp);
+    st.BindText(3, timestamp);
+    RETURN_IF_ERROR(st.Run());
+    return txn.Commit();
+  };
+  return Guard(mark());
+}
+
+// ---------------------------------------------------------------------------
+// newid, reclaim, lock
+
+absl::StatusOr<std::string> SqliteBroker::NewId(const std::string& remote_id) { return Guard(DoNewId(remote_id)); }
+
+absl::StatusOr<std::string> SqliteBroker::DoNewId(const std::string& remote_id) {
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  std::string id = NewDbId(db_file());
+  ASSIGN_OR_RETURN(SqliteStatement update, conn->Prepare(absl::StrCat("UPDATE ", stat_table(), " SET id=?")));
+  update.BindText(1, id);
+  RETURN_IF_ERROR(update.Run());
+  ASSIGN_OR_RETURN(SqliteStatement last,
+                   conn->Prepare(absl::StrCat("SELECT ROWID FROM ", rows_table(), " ORDER BY ROWID DESC LIMIT 1")));
+  ASSIGN_OR_RETURN(bool row, last.Step());
+  int64_t sync_point = row ? last.ColumnInt(0) : -1;
+  last.Reset();
+  ASSIGN_OR_RETURN(SqliteStatement insert,
+                   conn->Prepare("INSERT OR REPLACE INTO incoming_sync (sync_point, remote_id) VALUES (?, ?)"));
+  insert.BindInt(1, sync_point);
+  insert.BindText(2, remote_id);
+  RETURN_IF_ERROR(insert.Run());
+  RETURN_IF_ERROR(OnNewIdLocked());
+  RETURN_IF_ERROR(txn.Commit());
+  return id;
+}
+
+absl::Status SqliteBroker::Reclaim(double age_timestamp, double sync_timestamp) {
+  return Guard(DoReclaim(age_timestamp, sync_timestamp));
+}
+
+absl::Status SqliteBroker::DoReclaim(double age_timestamp, double sync_timestamp) {
+  ASSIGN_OR_RETURN(Timestamp age, Timestamp::FromSeconds(age_timestamp));
+  RETURN_IF_ERROR(FlushPending());
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  const char* reclaim_column = type() == DbType::kAccount ? "delete_timestamp" : "created_at";
+  // Swift (HEAD) writes the age as the string literal '<repr(float)>'; the
+  // TEXT column then compares as text, which fixed-width timestamps allow.
+  const std::string age_text = PythonFloatRepr(age_timestamp);
+  const std::string clean = absl::StrCat("DELETE FROM ", rows_table(), " WHERE deleted = 1 AND name >= ? AND ",
+                                         reclaim_column, " < ?");
+  std::string marker;
+  while (true) {
+    ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+    ASSIGN_OR_RETURN(SqliteStatement page,
+                     conn->Prepare(absl::StrCat("SELECT name FROM ", rows_table(),
+                                                " WHERE deleted = 1 AND name >= ? ORDER BY NAME LIMIT 1 OFFSET ?")));
+    page.BindText(1, marker);
+    page.BindInt(2, options_.reclaim_page_size);
+    ASSIGN_OR_RETURN(bool more, page.Step());
+    std::string end_marker = more ? page.ColumnText(0) : "";
+    page.Reset();
+    ASSIGN_OR_RETURN(SqliteStatement del, conn->Prepare(end_marker.empty() ? clean : clean + " AND name < ?"));
+    del.BindText(1, marker);
+    del.BindText(2, age_text);
+    if (!end_marker.empty()) del.BindText(3, end_marker);
+    RETURN_IF_ERROR(del.Run());
+    RETURN_IF_ERROR(txn.Commit());
+    if (end_marker.empty()) break;
+    marker = end_marker;
+  }
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  for (bool incoming : {false, true}) {
+    ASSIGN_OR_RETURN(SqliteStatement st,
+                     conn->Prepare(absl::StrCat("DELETE FROM ", SyncTable(incoming), " WHERE updated_at < ?")));
+    st.BindDouble(1, sync_timestamp);  // As Swift binds the float.
+    RETURN_IF_ERROR(st.Run());
+  }
+  ASSIGN_OR_RETURN(std::string stored, ReadMetadataColumn());
+  ASSIGN_OR_RETURN(absl::optional<std::string> kept, ReclaimMetadata(stored, age));
+  if (kept.has_value()) {
+    ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare(absl::StrCat("UPDATE ", stat_table(), " SET metadata = ?")));
+    st.BindText(1, *kept);
+    RETURN_IF_ERROR(st.Run());
+  }
+  RETURN_IF_ERROR(ReclaimOtherLocked(sync_timestamp));
+  return txn.Commit();
+}
+
+absl::Status SqliteBroker::Lock() {
+  if (lock_.has_value()) return absl::FailedPreconditionError(absl::StrCat(db_file(), " is already locked"));
+  absl::StatusOr<SqliteConnection*> conn = Conn();
+  if (!conn.ok()) return conn.status();
+  absl::StatusOr<Transaction> txn = Transaction::Begin(*conn);
+  if (!txn.ok()) return Guard(txn.status());
+  lock_.emplace(*std::move(txn));
+  return absl::OkStatus();
+}
+
+absl::Status SqliteBroker::Unlock() {
+  if (!lock_.has_value()) return absl::FailedPreconditionError(absl::StrCat(db_file(), " is not locked"));
+  lock_.reset();  // ROLLBACK.
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+
+absl::StatusOr<ItemBatch> ReadItemsSince(SqliteConnection* conn, DbType type, bool has_policy_index,
+                                         int64_t point, int count) {
+  const char* spi = has_policy_index ? "storage_policy_index" : "0";
+  std::string sql =
+      type == DbType::kContainer
+          ? absl::StrCat("SELECT ROWID, name, created_at, size, content_type, etag, deleted, ", spi,
+                         " FROM object WHERE ROWID > ? ORDER BY ROWID ASC LIMIT ?")
+          : absl::StrCat("SELECT ROWID, name, put_timestamp, delete_timestamp, object_count, bytes_used, deleted, ",
+                         spi, " FROM container WHERE ROWID > ? ORDER BY ROWID ASC LIMIT ?");
+  ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare(sql));
+  st.BindInt(1, point);
+  st.BindInt(2, count);
+  ItemBatch batch;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    if (type == DbType::kContainer) {
+      ObjectRecord r;
+      r.rowid = st.ColumnInt(0);
+      r.name = st.ColumnText(1);
+      r.created_at = st.ColumnText(2);
+      r.size = st.ColumnInt(3);
+      r.content_type = st.ColumnText(4);
+      r.etag = st.ColumnText(5);
+      r.deleted = st.ColumnInt(6) != 0;
+      r.storage_policy_index = st.ColumnInt(7);
+      batch.objects.push_back(std::move(r));
+    } else {
+      ContainerRecord r;
+      r.rowid = st.ColumnInt(0);
+      r.name = st.ColumnText(1);
+      r.put_timestamp = st.ColumnText(2);
+      r.delete_timestamp = st.ColumnText(3);
+      r.object_count = st.ColumnInt(4);
+      r.bytes_used = st.ColumnInt(5);
+      r.deleted = st.ColumnInt(6) != 0;
+      r.storage_policy_index = st.ColumnInt(7);
+      batch.containers.push_back(std::move(r));
+    }
+  }
+  return batch;
+}
+
+}  // namespace dbrepl

@@ -1,0 +1,118 @@
+// SqliteBroker: what Swift's DatabaseBroker base class does for both types
+// (connection, quarantine, .pending, sync tables, metadata, timestamps,
+// newid, reclaim, lock). ContainerBroker and AccountBroker fill in the rows.
+// Internal to common/db: callers use DatabaseBroker (broker.h).
+//
+// Every public method runs through Guard(): a DATA_LOSS from SQLite (or a
+// missing stat row) quarantines the hash directory, if the options say so,
+// and becomes a DbCorruptError naming the new place. Afterwards every call
+// fails with DbCorruptError.
+//
+// Thread-safety: none (one broker per thread), as DatabaseBroker.
+#ifndef DBREPL_COMMON_DB_SQLITE_BROKER_H_
+#define DBREPL_COMMON_DB_SQLITE_BROKER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/types/optional.h"
+#include "common/db/broker.h"
+#include "common/db/schema_info.h"
+#include "common/db/sqlite_connection.h"
+#include "common/timestamp.h"
+
+namespace dbrepl {
+
+class SqliteBroker : public DatabaseBroker {
+ public:
+  // Connects and checks the schema. Called once, by Open().
+  absl::Status Init();
+
+  absl::StatusOr<int64_t> GetMaxRow() override;
+  absl::StatusOr<ItemBatch> GetItemsSince(int64_t point, int count) override;
+  absl::StatusOr<MergeResult> MergeItems(const ItemBatch& items, const std::string& source) override;
+  absl::StatusOr<int64_t> GetSync(const std::string& remote_id, bool incoming) override;
+  absl::StatusOr<std::vector<SyncRecord>> GetSyncs(bool incoming) override;
+  absl::Status MergeSyncs(const std::vector<SyncRecord>& syncs, bool incoming) override;
+  absl::StatusOr<std::string> GetRawMetadata() override;
+  absl::Status UpdateMetadata(const std::string& metadata_json) override;
+  absl::Status MergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
+                               const std::string& delete_timestamp) override;
+  absl::StatusOr<std::string> NewId(const std::string& remote_id) override;
+  absl::Status Reclaim(double age_timestamp, double sync_timestamp) override;
+  absl::Status Lock() override;
+  absl::Status Unlock() override;
+  absl::Status PutObject(const ObjectRecord& object, bool use_pending) override;
+  absl::Status PutContainer(const ContainerRecord& container, bool use_pending) override;
+  absl::Status MarkDeleted(const std::string& timestamp) override;
+
+ protected:
+  SqliteBroker(DbType type, std::string db_file, const BrokerOptions& options);
+
+  // Table names: "<type>_stat", the row table, the column reclaim compares.
+  const char* stat_table() const { return type() == DbType::kAccount ? "account_stat" : "container_stat"; }
+  const char* rows_table() const { return type() == DbType::kAccount ? "container" : "object"; }
+
+  // --- For the subclasses ---------------------------------------------------
+  // The row merge proper (one transaction; migrates a legacy schema first).
+  // `rows` holds the broker's type only; `source` may be empty.
+  virtual absl::Status MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) = 0;
+  // Swift's _is_deleted(conn), inside the caller's transaction.
+  virtual absl::StatusOr<bool> IsDeletedLocked() = 0;
+  // Swift's _newid(conn), inside the caller's transaction.
+  virtual absl::Status OnNewIdLocked() { return absl::OkStatus(); }
+  // Swift's _reclaim_other_stuff extras, inside the caller's transaction.
+  virtual absl::Status ReclaimOtherLocked(double sync_timestamp) { return absl::OkStatus(); }
+  // Metadata keys delete_db keeps (lower case).
+  virtual std::vector<std::string> DeleteMetaWhitelist() const { return {}; }
+  // "deleted IN (0, 1) AND " when the deleted/name index exists (Swift's
+  // get_db_version() >= 1), else "".
+  std::string DeletedQueryMod() const;
+
+  // Merges <db>.pending (under the directory lock) unless disabled or locked.
+  absl::Status FlushPending();
+  // Swift's put_record().
+  absl::Status PutRecord(const ItemBatch& row, const std::string& entry, bool use_pending);
+  // The connection, or DbCorruptError after quarantine.
+  absl::StatusOr<SqliteConnection*> Conn();
+  // BEGIN IMMEDIATE on the connection.
+  absl::StatusOr<Transaction> BeginWrite();
+  // Re-reads the schema (after a migration).
+  absl::Status RefreshSchema();
+  // Swift's get_raw_metadata() inside or outside a transaction. DATA_LOSS
+  // "missing row in <type>_stat table" when the stat row is gone.
+  absl::StatusOr<std::string> ReadMetadataColumn();
+  // get_max_row(table).
+  absl::StatusOr<int64_t> MaxRowOf(absl::string_view table);
+  // A DATA_LOSS status quarantines (once) and becomes DbCorruptError.
+  absl::Status Guard(absl::Status status);
+  template <typename T>
+  absl::StatusOr<T> Guard(absl::StatusOr<T> result) {
+    if (result.ok()) return result;
+    return Guard(result.status());
+  }
+
+  const BrokerOptions options_;
+  SchemaInfo schema_;
+
+ private:
+  absl::Status DoUpdateMetadata(const std::string& metadata_json);
+  absl::Status DoMergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
+                                 const std::string& delete_timestamp);
+  absl::StatusOr<std::string> DoNewId(const std::string& remote_id);
+  absl::Status DoReclaim(double age_timestamp, double sync_timestamp);
+  absl::Status DoMergeSyncs(const std::vector<SyncRecord>& syncs, bool incoming);
+
+  std::unique_ptr<SqliteConnection> conn_;
+  absl::optional<Transaction> lock_;  // Held between Lock() and Unlock().
+  std::string quarantined_to_;        // Set once quarantined.
+};
+
+// Reads the rows of `table` after `point` (GetItemsSince) for either type.
+absl::StatusOr<ItemBatch> ReadItemsSince(SqliteConnection* conn, DbType type, bool has_policy_index,
+                                         int64_t point, int count);
+
+}  // namespace dbrepl
+
+#endif  // DBREPL_COMMON_DB_SQLITE_BROKER_H_

@@ -1,0 +1,258 @@
+#include "common/db/sqlite_connection.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/chexor.h"
+#include "common/timestamp.h"
+
+namespace dbrepl {
+namespace {
+
+constexpr absl::Duration kFirstRetryWait = absl::Milliseconds(1);
+constexpr absl::Duration kMaxRetryWait = absl::Milliseconds(50);
+
+bool IsBusy(int rc) {
+  int primary = rc & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+// Python's '%s' % value for what SQLite hands a Python function.
+std::string PythonStr(sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL:
+      return "None";
+    case SQLITE_FLOAT:
+      return PythonFloatRepr(sqlite3_value_double(v));
+    default: {
+      const unsigned char* text = sqlite3_value_text(v);
+      return text == nullptr ? "" : std::string(reinterpret_cast<const char*>(text), sqlite3_value_bytes(v));
+    }
+  }
+}
+
+void ChexorSqlFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_error(ctx, "name is None!", -1);
+    return;
+  }
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_error(ctx, "chexor: hash is NULL", -1);
+    return;
+  }
+  auto result = Chexor(PythonStr(argv[0]), PythonStr(argv[1]), PythonStr(argv[2]));
+  if (!result.ok()) {
+    std::string message(result.status().message());
+    sqlite3_result_error(ctx, message.c_str(), -1);
+    return;
+  }
+  sqlite3_result_text(ctx, result->data(), static_cast<int>(result->size()), SQLITE_TRANSIENT);
+}
+
+}  // namespace
+
+bool IsCorruptionMessage(absl::string_view message) {
+  return absl::StrContains(message, "database disk image is malformed") ||
+         absl::StrContains(message, "malformed database schema") ||
+         absl::StrContains(message, " is not a database") || absl::StrContains(message, "disk I/O error") ||
+         absl::StrContains(message, "no such table");
+}
+
+// ---------------------------------------------------------------------------
+// SqliteConnection
+
+absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
+                                                                         const SqliteOpenOptions& options) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (options.create) flags |= SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    if ((rc & 0xff) == SQLITE_CANTOPEN) {
+      return absl::NotFoundError(absl::StrCat("DB ", path, " doesn't exist (", message, ")"));
+    }
+    return absl::InternalError(absl::StrCat("cannot open ", path, ": ", message));
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 0);
+  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(path, db, options.busy_timeout));
+  const char* pragmas = options.creating_schema
+                            ? "PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA journal_mode = MEMORY;"
+                            : "PRAGMA synchronous = NORMAL; PRAGMA count_changes = OFF; "
+                              "PRAGMA temp_store = MEMORY; PRAGMA journal_mode = DELETE;";
+  if (absl::Status s = conn->Execute(pragmas); !s.ok()) return s;
+  rc = sqlite3_create_function_v2(db, "chexor", 3, SQLITE_UTF8, nullptr, &ChexorSqlFunction, nullptr, nullptr,
+                                  nullptr);
+  if (rc != SQLITE_OK) return conn->Error(rc, "registering chexor");
+  return conn;
+}
+
+SqliteConnection::~SqliteConnection() { sqlite3_close_v2(db_); }
+
+template <typename Attempt, typename BeforeRetry>
+int SqliteConnection::RetryBusy(Attempt attempt, BeforeRetry before_retry) {
+  int rc = attempt();
+  if (!IsBusy(rc)) return rc;
+  absl::Time deadline = absl::Now() + busy_timeout_;
+  absl::Duration wait = kFirstRetryWait;
+  while (IsBusy(rc) && absl::Now() < deadline) {
+    absl::SleepFor(std::min(wait, std::max(deadline - absl::Now(), absl::ZeroDuration())));
+    wait = std::min(wait * 2, kMaxRetryWait);
+    before_retry();
+    rc = attempt();
+  }
+  return rc;
+}
+
+absl::Status SqliteConnection::Error(int rc, absl::string_view context) const {
+  std::string message = sqlite3_errmsg(db_);
+  if (message.empty() || message == "not an error") message = sqlite3_errstr(rc);
+  std::string full = absl::StrCat(path_, ": ", context, ": ", message);
+  int primary = rc & 0xff;
+  if (IsCorruptionMessage(message) || primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB ||
+      primary == SQLITE_IOERR) {
+    return absl::DataLossError(full);
+  }
+  if (IsBusy(rc)) {
+    return absl::UnavailableError(
+        absl::StrCat(full, " (still locked after ", absl::FormatDuration(busy_timeout_), ")"));
+  }
+  return absl::InternalError(full);
+}
+
+absl::StatusOr<SqliteStatement> SqliteConnection::Prepare(absl::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = RetryBusy(
+      [&] { return sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr); }, [] {});
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return Error(rc, absl::StrCat("preparing '", sql.substr(0, 80), "'"));
+  }
+  return SqliteStatement(this, stmt);
+}
+
+absl::Status SqliteConnection::Execute(absl::string_view sql) {
+  while (true) {
+    const char* tail = nullptr;
+    sqlite3_stmt* stmt = nullptr;
+    int rc = RetryBusy(
+        [&] { return sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, &tail); }, [] {});
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return Error(rc, absl::StrCat("preparing '", sql.substr(0, 80), "'"));
+    }
+    if (stmt == nullptr) return absl::OkStatus();  // Only whitespace or comments left.
+    SqliteStatement st(this, stmt);
+    if (absl::Status s = st.Run(); !s.ok()) return s;
+    sql.remove_prefix(tail - sql.data());
+  }
+}
+
+int64_t SqliteConnection::Changes() const { return sqlite3_changes64(db_); }
+
+bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+// ---------------------------------------------------------------------------
+// SqliteStatement
+
+SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
+    : conn_(other.conn_), stmt_(other.stmt_), returned_row_(other.returned_row_) {
+  other.stmt_ = nullptr;
+}
+
+SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    conn_ = other.conn_;
+    stmt_ = other.stmt_;
+    returned_row_ = other.returned_row_;
+    other.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+
+void SqliteStatement::BindInt(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+void SqliteStatement::BindDouble(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
+void SqliteStatement::BindText(int index, absl::string_view value) {
+  sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+void SqliteStatement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+
+absl::StatusOr<bool> SqliteStatement::Step() {
+  int rc;
+  if (returned_row_) {
+    // A busy error after rows were returned cannot be retried transparently.
+    rc = sqlite3_step(stmt_);
+  } else {
+    rc = conn_->RetryBusy([&] { return sqlite3_step(stmt_); }, [&] { sqlite3_reset(stmt_); });
+  }
+  if (rc == SQLITE_ROW) {
+    returned_row_ = true;
+    return true;
+  }
+  if (rc == SQLITE_DONE) return false;
+  absl::Status status = conn_->Error(rc, absl::StrCat("running '", absl::string_view(sqlite3_sql(stmt_)).substr(0, 80), "'"));
+  sqlite3_reset(stmt_);
+  returned_row_ = false;
+  return status;
+}
+
+absl::Status SqliteStatement::Run() {
+  while (true) {
+    absl::StatusOr<bool> row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+  }
+  Reset();
+  return absl::OkStatus();
+}
+
+void SqliteStatement::Reset() {
+  sqlite3_reset(stmt_);
+  returned_row_ = false;
+}
+
+bool SqliteStatement::ColumnIsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+int64_t SqliteStatement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
+double SqliteStatement::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
+std::string SqliteStatement::ColumnText(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return "";
+  return std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt_, column));
+}
+int SqliteStatement::ColumnCount() const { return sqlite3_column_count(stmt_); }
+std::string SqliteStatement::ColumnName(int column) const { return sqlite3_column_name(stmt_, column); }
+
+// ---------------------------------------------------------------------------
+// Transaction
+
+absl::StatusOr<Transaction> Transaction::Begin(SqliteConnection* conn) {
+  if (conn->InTransaction()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(conn->path(), ": a transaction is already open on this connection (is the broker locked?)"));
+  }
+  if (absl::Status s = conn->Execute("BEGIN IMMEDIATE"); !s.ok()) return s;
+  return Transaction(conn);
+}
+
+Transaction::~Transaction() {
+  if (conn_ != nullptr && conn_->InTransaction()) conn_->Execute("ROLLBACK").IgnoreError();
+}
+
+absl::Status Transaction::Commit() {
+  if (conn_ == nullptr) return absl::FailedPreconditionError("transaction already finished");
+  absl::Status s = conn_->Execute("COMMIT");
+  if (s.ok()) conn_ = nullptr;
+  return s;
+}
+
+}  // namespace dbrepl

@@ -1,0 +1,157 @@
+// A thin RAII wrapper over one SQLite connection, configured as Swift's
+// get_db_connection() configures its own (reference §2.1):
+//
+//   * SQLite's own busy timeout is 0; a "database is locked" (SQLITE_BUSY or
+//     SQLITE_LOCKED) is retried here with exponential backoff from 1 ms to
+//     50 ms until `busy_timeout` has passed, then UNAVAILABLE;
+//   * PRAGMA synchronous = NORMAL, count_changes = OFF, temp_store = MEMORY,
+//     journal_mode = DELETE (or, for a database being created, Swift's fast
+//     and unsafe synchronous = OFF, journal_mode = MEMORY);
+//   * the SQL function chexor(old, name, timestamp) is registered.
+//
+//   ASSIGN_OR_RETURN(auto conn, SqliteConnection::Open(path, {}));
+//   ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare("SELECT hash FROM container_info"));
+//   ASSIGN_OR_RETURN(bool row, st.Step());
+//   if (row) hash = st.ColumnText(0);
+//
+// Writers should take a Transaction (BEGIN IMMEDIATE) before their first
+// read: a deferred transaction that reads and then writes can deadlock with
+// another writer, which no amount of retrying resolves.
+//
+// Errors (every status message names the database file):
+//   NOT_FOUND    Open of a file that does not exist (it is never created
+//                unless options.create).
+//   DATA_LOSS    SQLite reported corruption: see IsCorruptionMessage().
+//   UNAVAILABLE  still locked when busy_timeout ran out.
+//   INTERNAL     any other SQLite error.
+//
+// Thread-safety: a connection and its statements belong to one thread at a
+// time. Different connections (in any threads or processes) may share a file.
+#ifndef DBREPL_COMMON_DB_SQLITE_CONNECTION_H_
+#define DBREPL_COMMON_DB_SQLITE_CONNECTION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace dbrepl {
+
+// True for SQLite messages that mean the file is damaged or not a usable
+// Swift database: Swift's possibly_quarantine() list ("database disk image is
+// malformed", "malformed database schema", " is not a database", "disk I/O
+// error") plus the replicator's "no such table".
+bool IsCorruptionMessage(absl::string_view message);
+
+struct SqliteOpenOptions {
+  absl::Duration busy_timeout = absl::Seconds(25);
+  // Create the file if missing. Only Create's mkstemp'd file uses this.
+  bool create = false;
+  // Swift's initialize() pragmas (synchronous OFF, journal in memory) instead
+  // of get_db_connection()'s.
+  bool creating_schema = false;
+};
+
+class SqliteConnection;
+
+// A prepared statement. Bind indexes start at 1, column indexes at 0.
+class SqliteStatement {
+ public:
+  SqliteStatement(SqliteStatement&& other) noexcept;
+  SqliteStatement& operator=(SqliteStatement&& other) noexcept;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+  ~SqliteStatement();
+
+  void BindInt(int index, int64_t value);
+  void BindDouble(int index, double value);
+  void BindText(int index, absl::string_view value);
+  void BindNull(int index);
+
+  // Advances: true when a row is available, false when done. Retries a busy
+  // database while no row has been returned yet.
+  absl::StatusOr<bool> Step();
+  // Steps to completion, discarding rows.
+  absl::Status Run();
+  // Ready to run again; keeps bindings.
+  void Reset();
+
+  bool ColumnIsNull(int column) const;
+  int64_t ColumnInt(int column) const;
+  double ColumnDouble(int column) const;
+  // Text of the column (SQLite's conversion for numbers); "" for NULL.
+  std::string ColumnText(int column) const;
+  int ColumnCount() const;
+  std::string ColumnName(int column) const;
+
+ private:
+  friend class SqliteConnection;
+  SqliteStatement(SqliteConnection* conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
+
+  SqliteConnection* conn_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+  bool returned_row_ = false;
+};
+
+class SqliteConnection {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(const std::string& path,
+                                                                const SqliteOpenOptions& options);
+  ~SqliteConnection();
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  absl::StatusOr<SqliteStatement> Prepare(absl::string_view sql);
+  // Runs one or more ';'-separated statements without parameters.
+  absl::Status Execute(absl::string_view sql);
+
+  // Rows changed by the last INSERT/UPDATE/DELETE (not counting triggers).
+  int64_t Changes() const;
+  // True inside BEGIN ... COMMIT/ROLLBACK.
+  bool InTransaction() const;
+  const std::string& path() const { return path_; }
+
+  // The status for SQLite result code `rc` on this connection.
+  absl::Status Error(int rc, absl::string_view context) const;
+
+ private:
+  friend class SqliteStatement;
+  SqliteConnection(std::string path, sqlite3* db, absl::Duration busy_timeout)
+      : path_(std::move(path)), db_(db), busy_timeout_(busy_timeout) {}
+
+  // Calls `attempt` until it returns something other than BUSY/LOCKED or the
+  // busy timeout passes; `before_retry` runs between attempts.
+  template <typename Attempt, typename BeforeRetry>
+  int RetryBusy(Attempt attempt, BeforeRetry before_retry);
+
+  const std::string path_;
+  sqlite3* db_;
+  const absl::Duration busy_timeout_;
+};
+
+// BEGIN IMMEDIATE (SQLite's RESERVED lock: no other writer until we are
+// done) on construction; ROLLBACK on destruction unless committed.
+class Transaction {
+ public:
+  static absl::StatusOr<Transaction> Begin(SqliteConnection* conn);
+  Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+
+  absl::Status Commit();
+
+ private:
+  explicit Transaction(SqliteConnection* conn) : conn_(conn) {}
+  SqliteConnection* conn_;
+};
+
+}  // namespace dbrepl
+
+#endif  // DBREPL_COMMON_DB_SQLITE_CONNECTION_H_
