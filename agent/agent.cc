@@ -18,6 +18,7 @@ void Agent::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
+  replicator_->RequestStop();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -574,6 +574,7 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
   auto worker = [&]() {
     while (true) {
       absl::optional<WalkItem> item;
+      if (stop_requested_) return;
       {
         absl::MutexLock lock(&walker_mu);
         limiter.Wait();
@@ -596,7 +597,7 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
   std::thread progress([&]() {
     while (!finished.WaitForNotificationWithTimeout(options_.progress_interval)) {
       int64_t d = done.load();
-      LOG(INFO) << FormatProgress(ServerType(options_.type), d, std::max(total, d), NowSeconds() - start);
+      LOG(INFO) << FormatProgressLine(ServerType(options_.type), d, std::max(total, d), true, NowSeconds() - start);
     }
   });
   std::vector<std::thread> workers;
@@ -613,7 +614,9 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
   }
   PassStats snapshot = stats_.Snapshot();
   for (const std::string& line : SummaryLines(snapshot, end - start)) LOG(INFO) << line;
-  if (absl::Status s = WriteReplicationRecon(options_.recon_cache_path, options_.type, snapshot, end); !s.ok()) {
+  absl::Status recon = MakeDirs(options_.recon_cache_path);
+  if (recon.ok()) recon = WriteReplicationRecon(options_.recon_cache_path, options_.type, snapshot, end);
+  if (absl::Status s = recon; !s.ok()) {
     LOG(WARNING) << "could not write recon cache: " << s;
   }
   if (metrics_ != nullptr) metrics_->PassFinished(end - start, end);

@@ -112,6 +112,10 @@ class Replicator {
   // itself (no IPs).
   absl::Status RunPass(const PassOverrides& overrides);
 
+  // Asks a running pass to stop after the databases in flight (SIGTERM):
+  // no new database is started. The pass reports what it did.
+  void RequestStop() { stop_requested_ = true; }
+
   // The pass in progress (running) or the last one.
   PassProgress Current() const;
   PassProgress Last() const;
@@ -148,6 +152,7 @@ class Replicator {
   RsyncRunner* rsync_;
   AgentMetrics* metrics_;
   StatsCollector stats_;
+  std::atomic<bool> stop_requested_{false};
 
   mutable absl::Mutex mu_;
   PassProgress current_ ABSL_GUARDED_BY(mu_);

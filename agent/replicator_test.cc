@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "integration_tests/test_cluster.h"
 #include "nlohmann/json.hpp"
+#include "sqlite3.h"
 
 namespace dbrepl::agent {
 namespace {
@@ -167,7 +168,9 @@ TEST_F(ReplicatorTest, SmallDivergenceGoesByUsyncBatches) {
   for (const NodeOutcome& n : out.peers) EXPECT_EQ(n.rows_sent, 5);
   ReplicationInfo mine = InfoOf(db);
   for (int n = 0; n < 3; ++n) {
-    if (n != me) EXPECT_EQ(InfoOf(cluster_->DbPath(n, "sda", "a", "c2")).hash, mine.hash);
+    if (n != me) {
+      EXPECT_EQ(InfoOf(cluster_->DbPath(n, "sda", "a", "c2")).hash, mine.hash);
+    }
   }
   // Outgoing sync points were recorded: the next pass is no_change.
   DbOutcome again = r2->ReplicateDb(part, db, my_id);
@@ -215,7 +218,9 @@ TEST_F(ReplicatorTest, DiffCapIsResumedOverPasses) {
     DbOutcome out = r->ReplicateDb(part, db, my_id);
     actions.push_back(out.peers.at(0).action);
     counts.push_back(InfoOf(theirs).count);
-    if (pass < 2) EXPECT_EQ(r->stats().Snapshot().diff_capped, 1);
+    if (pass < 2) {
+      EXPECT_EQ(r->stats().Snapshot().diff_capped, 1);
+    }
   }
   EXPECT_THAT(actions, ::testing::ElementsAre("diff_capped", "diff_capped", "diff"));
   EXPECT_THAT(counts, ::testing::ElementsAre(80, 100, 110));
@@ -268,7 +273,9 @@ TEST_F(ReplicatorTest, MisplacedDatabaseIsMovedAndRemovedOnlyWhenEveryPushSuccee
   EXPECT_EQ(r2->stats().Snapshot().remove, 1);
   for (int id : cluster_->PrimaryIds(right)) {
     int n = cluster_->NodeOfDevice(id);
-    if (n != me) EXPECT_TRUE(PathExists(cluster_->DbPath(n, "sda", "a", "c6", right)));
+    if (n != me) {
+      EXPECT_TRUE(PathExists(cluster_->DbPath(n, "sda", "a", "c6", right)));
+    }
   }
 }
 
@@ -301,6 +308,19 @@ TEST_F(ReplicatorTest, ReclaimableDeletedDatabaseIsRemovedWithoutContactingPeers
     auto b = DatabaseBroker::Open(DbType::kContainer, db);
     ASSERT_OK(b.status());
     ASSERT_OK((*b)->MarkDeleted("0000000002.00000"));
+  }
+  {
+    // The container updater has reported the deletion to the account (Swift
+    // keeps a deleted container until then).
+    sqlite3* db3 = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &db3), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db3,
+                           "UPDATE container_info SET reported_put_timestamp = put_timestamp, "
+                           "reported_delete_timestamp = delete_timestamp, reported_object_count = 0, "
+                           "reported_bytes_used = 0",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db3);
   }
   auto r = MakeReplicator(me, [](ReplicatorOptions& o) { o.reclaim_age = 1000; });
   DbOutcome out = r->ReplicateDb(part, db, cluster_->PrimaryIds(part)[0]);

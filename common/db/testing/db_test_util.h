@@ -13,6 +13,7 @@
 #include "common/db/records.h"
 #include "common/db/sqlite_connection.h"
 #include "common/db_type.h"
+#include "gmock/gmock.h"
 
 namespace dbrepl::testing {
 
@@ -42,6 +43,16 @@ std::string ExpectedHash(const ItemBatch& rows);
 absl::Status CreateLegacyContainerDb(const std::string& db_file, const std::string& account,
                                      const std::string& container, const std::string& put_timestamp,
                                      const std::vector<ObjectRecord>& objects);
+
+// Matches an OK absl::StatusOr whose value equals `expected`.
+MATCHER_P(IsOkAndHolds, expected, "is OK and holds " + ::testing::PrintToString(expected)) {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  *result_listener << "value is " << ::testing::PrintToString(*arg);
+  return *arg == expected;
+}
 
 // True if `path` exists.
 bool PathExists(const std::string& path);
