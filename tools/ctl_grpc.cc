@@ -1,9 +1,15 @@
 // dbreplctl subcommands that talk to running dbrepl processes over gRPC:
 //   health ADDRESS [--service S] [--timeout SECONDS]
+//   status ADDRESS                       agent: current and last pass (JSON)
+//   run-pass ADDRESS [--devices D] [--partitions P]
+//   replicate ADDRESS --type T --device D --partition P --hash H
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "absl/strings/numbers.h"
+#include "dbrepl/v1/agent.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "tools/ctl_command.h"
@@ -36,6 +42,89 @@ absl::Status Health(const CtlArgs& args) {
   }
   return absl::OkStatus();
 }
+
+std::shared_ptr<grpc::Channel> Channel(const CtlArgs& args) {
+  return grpc::CreateChannel(args.positional()[0], grpc::InsecureChannelCredentials());
+}
+
+absl::Status PrintJson(const google::protobuf::Message& m) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions o;
+  o.add_whitespace = true;
+  o.preserve_proto_field_names = true;
+  o.always_print_primitive_fields = true;
+  auto s = google::protobuf::util::MessageToJsonString(m, &json, o);
+  if (!s.ok()) return absl::InternalError(std::string(s.message()));
+  std::cout << json;
+  return absl::OkStatus();
+}
+
+absl::Status Failed(const CtlArgs& args, const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(args.positional()[0], ": ", s.error_message()));
+}
+
+void SetDeadline(grpc::ClientContext* ctx, double seconds) {
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(seconds)));
+}
+
+absl::Status Status(const CtlArgs& args) {
+  if (absl::Status s = args.CheckKnown({}); !s.ok()) return s;
+  if (args.positional().size() != 1) return absl::InvalidArgumentError("expected the agent's admin ADDRESS");
+  auto stub = v1::ReplicationAgent::NewStub(Channel(args));
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, 10);
+  v1::GetStatusResponse resp;
+  grpc::Status s = stub->GetStatus(&ctx, v1::GetStatusRequest(), &resp);
+  if (!s.ok()) return Failed(args, s);
+  return PrintJson(resp);
+}
+
+absl::Status RunPass(const CtlArgs& args) {
+  if (absl::Status s = args.CheckKnown({"devices", "partitions"}); !s.ok()) return s;
+  if (args.positional().size() != 1) return absl::InvalidArgumentError("expected the agent's admin ADDRESS");
+  auto stub = v1::ReplicationAgent::NewStub(Channel(args));
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, 10);
+  v1::RunPassRequest req;
+  req.set_devices(args.Get("devices"));
+  req.set_partitions(args.Get("partitions"));
+  v1::RunPassResponse resp;
+  grpc::Status s = stub->RunPass(&ctx, req, &resp);
+  if (!s.ok()) return Failed(args, s);
+  return PrintJson(resp);
+}
+
+absl::Status Replicate(const CtlArgs& args) {
+  if (absl::Status s = args.CheckKnown({"type", "device", "partition", "hash"}); !s.ok()) return s;
+  if (args.positional().size() != 1) return absl::InvalidArgumentError("expected the agent's admin ADDRESS");
+  v1::ReplicateDbRequest req;
+  std::string type = args.Get("type", "container");
+  if (type != "account" && type != "container") return absl::InvalidArgumentError("--type is account or container");
+  req.mutable_db()->set_type(type == "account" ? v1::ACCOUNT : v1::CONTAINER);
+  req.mutable_db()->set_device(args.Get("device"));
+  absl::StatusOr<int64_t> part = args.GetInt("partition", -1);
+  if (!part.ok()) return part.status();
+  req.mutable_db()->set_partition(*part);
+  req.mutable_db()->set_hash(args.Get("hash"));
+  auto stub = v1::ReplicationAgent::NewStub(Channel(args));
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, 300);
+  v1::ReplicateDbResponse resp;
+  grpc::Status s = stub->ReplicateDb(&ctx, req, &resp);
+  if (!s.ok()) return Failed(args, s);
+  return PrintJson(resp);
+}
+
+const bool kStatusRegistered = RegisterCommand({
+    "status", "status ADDRESS", "an agent's current and last pass: progress, rate, ETA, Swift's counters (JSON)",
+    {}, Status});
+const bool kRunPassRegistered = RegisterCommand({
+    "run-pass", "run-pass ADDRESS [--devices D1,D2] [--partitions P1,P2]",
+    "asks an agent to start a pass now (unless one is running)", {}, RunPass});
+const bool kReplicateRegistered = RegisterCommand({
+    "replicate", "replicate ADDRESS --type account|container --device D --partition P --hash H",
+    "asks an agent to replicate one local database now and prints what happened with each peer", {}, Replicate});
 
 const bool kRegistered = RegisterCommand({
     "health",

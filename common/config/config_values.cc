@@ -133,6 +133,9 @@ bool OptionReader::Bool(absl::string_view key, bool default_value, std::vector<s
 }
 
 absl::Status OptionReader::Invalid(absl::string_view key, absl::string_view value, absl::string_view why) const {
+  if (section_.command_line_keys.count(std::string(key)) > 0) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid --", key, "='", value, "': ", why));
+  }
   return absl::InvalidArgumentError(absl::StrCat("invalid ", key, " = '", value, "' in ", section_.Where(), ": ", why));
 }
 

@@ -15,6 +15,7 @@
 //    is part of it.
 //  * A line indented deeper than its key's line continues the value
 //    (joined with "\n"; blank lines inside are kept, trailing ones dropped).
+//  * A UTF-8 byte order mark and CRLF line ends are accepted.
 //  * Within one file a repeated section or key is an error (ConfigParser's
 //    strict mode); a key before any section, or a line that is neither
 //    section, option nor comment, is an error naming file and line.
@@ -30,6 +31,7 @@
 #define DBREPL_COMMON_CONFIG_INI_FILE_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,9 @@ struct ConfigSection {
   std::string name;    // e.g. "container-replicator"
   std::string source;  // the file (or directory) it came from
   std::map<std::string, std::string> values;
+  // Keys whose value came from a command-line flag (see flags.h), so that
+  // errors point at the flag rather than the file.
+  std::set<std::string> command_line_keys;
 
   bool Has(absl::string_view key) const { return values.count(std::string(key)) > 0; }
   // The value of `key`, or null.

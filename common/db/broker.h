@@ -58,8 +58,12 @@ struct BrokerOptions {
 
 class DatabaseBroker {
  public:
-  // Opens an existing database. NOT_FOUND if `db_file` does not exist;
-  // DATA_LOSS if it is not a Swift database of `type`.
+  // Opens an existing database (never creates one). NOT_FOUND (reason
+  // DB_NOT_FOUND) if `db_file` does not exist; INVALID_ARGUMENT if it is a
+  // database of the other type (not quarantined); DATA_LOSS if it is not a
+  // usable Swift database. Older schemas (the 2013 container schema,
+  // pre-policy accounts) open and read as they are; the first row merge
+  // migrates them, as Swift does.
   static absl::StatusOr<std::unique_ptr<DatabaseBroker>> Open(DbType type, const std::string& db_file,
                                                               const BrokerOptions& options = {});
 
@@ -68,7 +72,10 @@ class DatabaseBroker {
   // into place under the directory lock. `container` must be empty for an
   // account. `put_timestamp` defaults to "0000000000.00000". The id is
   // "<uuid4>-<device>" where device is the path component four levels above
-  // the hash directory. ALREADY_EXISTS if the file exists.
+  // the hash directory. ALREADY_EXISTS if the file exists (the tmp file is
+  // then removed, where Swift leaves it for ReclaimTmpFiles).
+  // INVALID_ARGUMENT if `account` is empty, or `container` is empty for a
+  // container database.
   static absl::StatusOr<std::unique_ptr<DatabaseBroker>> Create(
       DbType type, const std::string& db_file, const std::string& account, const std::string& container,
       const std::string& put_timestamp = "", int64_t storage_policy_index = 0,
@@ -89,7 +96,10 @@ class DatabaseBroker {
 
   // Merges rows with the type's conflict rules in one transaction (reference
   // §2.7). If `source` is not empty, raises incoming_sync[source] to the
-  // batch's last ROWID. Rows of the other type are INVALID_ARGUMENT.
+  // batch's last ROWID (containers) or its largest ROWID (accounts). Rows of
+  // the other type, or timestamps that do not parse, are INVALID_ARGUMENT
+  // (nothing is written). An empty batch changes nothing, not even the sync
+  // point (Swift would fail on it). Does not flush .pending.
   virtual absl::StatusOr<MergeResult> MergeItems(const ItemBatch& items, const std::string& source) = 0;
 
   // Sync tables. GetSync returns -1 when absent.
@@ -124,12 +134,19 @@ class DatabaseBroker {
   virtual absl::StatusOr<bool> ReportUpToDate(const ReplicationInfo& info) = 0;
 
   // BEGIN IMMEDIATE / ROLLBACK: holds SQLite's RESERVED lock, so no other
-  // writer changes the file (used around the second rsync pass).
+  // writer changes the file (used around the second rsync pass). While
+  // locked, this broker may read (without flushing .pending) but its writes
+  // fail with FAILED_PRECONDITION; Lock twice or Unlock unlocked is
+  // FAILED_PRECONDITION too.
   virtual absl::Status Lock() = 0;
   virtual absl::Status Unlock() = 0;
 
   // Writes as the account/container servers do (for tests, the demo, load
-  // generation): through the .pending file when `use_pending`, else directly.
+  // generation): through the .pending file when `use_pending` (merging it
+  // all at once when it is over Swift's PENDING_CAP), else directly.
+  // PutObject honours ctype_timestamp/meta_timestamp. PutContainer ignores
+  // `deleted` and decides it as put_container() does: delete > put and no
+  // objects. INVALID_ARGUMENT on a database of the other type.
   virtual absl::Status PutObject(const ObjectRecord& object, bool use_pending = false) = 0;
   virtual absl::Status PutContainer(const ContainerRecord& container, bool use_pending = false) = 0;
   // Marks the database deleted at `timestamp` (Swift's broker.delete_db).

@@ -64,8 +64,9 @@ absl::StatusOr<SchemaInfo> InspectSchema(SqliteConnection* conn) {
 absl::Status CheckSchema(const SchemaInfo& schema, DbType type) {
   absl::optional<DbType> actual = schema.DetectType();
   if (actual.has_value() && *actual != type) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("this is an ", ServerType(*actual), " database, not a ", ServerType(type), " database"));
+    auto article = [](DbType t) { return t == DbType::kAccount ? "an " : "a "; };
+    return absl::InvalidArgumentError(absl::StrCat("this is ", article(*actual), ServerType(*actual),
+                                                   " database, not ", article(type), ServerType(type), " database"));
   }
   auto missing = [](absl::string_view table) {
     return absl::DataLossError(absl::StrCat("no such table: ", table));

@@ -1,5 +1,7 @@
 #include "common/db/sqlite_broker.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -127,6 +129,11 @@ absl::Status SqliteBroker::FlushPending() {
 absl::Status SqliteBroker::PutRecord(const ItemBatch& row, const std::string& entry, bool use_pending) {
   int64_t applied = 0;
   if (!use_pending) return Guard(MergeRows(row, "", &applied));
+  RETURN_IF_ERROR(Conn().status());
+  // As Swift: never write a pending file next to a database that is gone
+  // (locking would even recreate its directory).
+  struct stat st;
+  if (stat(db_file().c_str(), &st) != 0) return DbNotFoundError(absl::StrCat("DB ", db_file(), " doesn't exist"));
   std::string pending_file = absl::StrCat(db_file(), ".pending");
   ASSIGN_OR_RETURN(DirectoryLock dir_lock, LockParentDirectory(pending_file, options_.lock_timeout));
   ASSIGN_OR_RETURN(int64_t size, PendingFileSize(pending_file));
