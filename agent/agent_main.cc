@@ -18,13 +18,13 @@
 #include "common/config/flags.h"
 #include "common/config/replicator_config.h"
 #include "common/config/swift_conf.h"
+
 #include "common/paths.h"
 #include "common/ring/reloading_ring.h"
 #include "common/server/grpc_server.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 
-DEFINE_string(type, "container", "Which databases this agent replicates: account or container.");
 DEFINE_bool(once, false, "Run one pass and exit; the exit status says whether every database replicated.");
 DEFINE_string(override_devices, "",
               "With --once: comma-separated device names to replicate (Swift's -d); empty means all.");
@@ -59,23 +59,25 @@ absl::StatusOr<dbrepl::agent::PassOverrides> OnceOverrides() {
 }
 
 int Run() {
-  absl::optional<DbType> type = dbrepl::ParseDbType(FLAGS_type);
-  if (!type.has_value()) {
-    LOG(ERROR) << "--type must be account or container, not '" << FLAGS_type << "'";
+  absl::StatusOr<DbType> type = dbrepl::ServerTypeFromFlags();
+  if (!type.ok()) {
+    LOG(ERROR) << type.status();
     return 2;
   }
-  absl::StatusOr<dbrepl::ReplicatorConfig> config = dbrepl::LoadReplicatorConfig(FLAGS_conf, *type);
+  absl::StatusOr<dbrepl::ReplicatorConfig> config = dbrepl::LoadReplicatorConfigFromFlags();
   if (!config.ok()) {
-    LOG(ERROR) << config.status();
+    LOG(ERROR) << "configuration: " << config.status();
     return 2;
   }
-  absl::StatusOr<dbrepl::HashPathConfig> hash = dbrepl::LoadHashPathConfig(config->swift_dir + "/swift.conf");
+  for (const std::string& w : config->warnings) LOG(WARNING) << w;
+  absl::StatusOr<dbrepl::HashPathConfig> hash = dbrepl::LoadHashPathConfig(dbrepl::SwiftConfPath(config->swift_dir));
   if (!hash.ok()) {
     LOG(ERROR) << hash.status();
     return 2;
   }
-  std::string ring_path = absl::StrCat(config->swift_dir, "/", dbrepl::ServerType(*type), ".ring.gz");
+  std::string ring_path = config->RingPath();
   dbrepl::ReloadingRing::Options ring_options;
+  ring_options.check_interval = absl::Seconds(config->ring_check_interval);
   ring_options.on_error = [](const absl::Status& s) { LOG(ERROR) << "ring reload failed, keeping the old ring: " << s; };
   auto ring = dbrepl::ReloadingRing::Open(ring_path, ring_options);
   if (!ring.ok()) {
@@ -85,6 +87,7 @@ int Run() {
 
   dbrepl::agent::ReplicatorOptions ro;
   ro.type = *type;
+  (void)dbrepl::ServerType(*type);
   ro.devices = config->devices;
   ro.mount_check = config->mount_check;
   ro.bind_ip = config->bind_ip;
@@ -95,16 +98,15 @@ int Run() {
   ro.node_timeout = absl::Seconds(config->node_timeout);
   ro.reclaim_age = config->reclaim_age;
   ro.handoffs_only = config->handoffs_only;
-  ro.handoff_delete = config->handoff_delete;
   ro.databases_per_second = config->databases_per_second;
   ro.recon_cache_path = config->recon_cache_path;
   ro.hash_config = *hash;
   ro.progress_interval = absl::Seconds(FLAGS_progress_interval);
-  if (ro.handoff_delete >= (*ring)->Get()->replica_count()) {
-    LOG(WARNING) << "handoff_delete=" << ro.handoff_delete
-                 << " is too high to have an effect on a ring with replica count " << (*ring)->Get()->replica_count()
-                 << ". Disabling.";
-    ro.handoff_delete = 0;
+  {
+    std::string warning;
+    ro.handoff_delete = static_cast<int>(
+        dbrepl::EffectiveHandoffDelete(config->handoff_delete, (*ring)->Get()->replica_count(), &warning));
+    if (!warning.empty()) LOG(WARNING) << warning;
   }
 
   dbrepl::agent::PeerClientOptions po;

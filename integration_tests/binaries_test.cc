@@ -9,7 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
+#include "common/ring/ring_builder.h"
+#include "common/ring/ring_format.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -39,11 +43,24 @@ TEST_P(BinariesTest, ServesHealthAndReflectionAndStopsCleanlyOnSigterm) {
   std::string dir = absl::StrCat(TestTmpDir(), "/", b.name);
   mkdir(dir.c_str(), 0755);
   mkdir((dir + "/devices").c_str(), 0755);
+  mkdir((dir + "/devices/sda").c_str(), 0755);
+  // A swift_dir with swift.conf and a one-device ring: readiness needs the
+  // ring, and the agent will not start without it.
+  std::string swift_dir = dir + "/swift";
+  mkdir(swift_dir.c_str(), 0755);
+  {
+    std::ofstream conf(swift_dir + "/swift.conf");
+    conf << "[swift-hash]\nswift_hash_path_suffix = test\n";
+  }
+  ASSERT_OK_AND_ASSIGN(RingDevice dev, ParseDeviceSpec("1/1/127.0.0.1:6201/sda"));
+  ASSERT_OK_AND_ASSIGN(RingData ring, BuildRing({dev}, 2, 1));
+  ASSERT_OK(WriteRingFile(swift_dir + "/container.ring.gz", ring));
   ASSERT_OK_AND_ASSIGN(int port, PickFreePort());
   std::vector<std::string> argv = {b.name == "peer" ? g_peer_binary : g_agent_binary};
   for (const std::string& a : b.extra_args) argv.push_back(a);
   argv.push_back(b.name == "peer" ? absl::StrCat("--bind_port=", port) : absl::StrCat("--admin_port=", port));
   argv.push_back(absl::StrCat("--devices=", dir, "/devices"));
+  argv.push_back(absl::StrCat("--swift_dir=", swift_dir));
   ASSERT_OK_AND_ASSIGN(auto proc, Subprocess::Start(argv, dir + "/log"));
 
   auto channel = TestChannel(absl::StrCat("127.0.0.1:", port));
@@ -72,7 +89,7 @@ TEST_P(BinariesTest, ServesHealthAndReflectionAndStopsCleanlyOnSigterm) {
 
 INSTANTIATE_TEST_SUITE_P(Both, BinariesTest,
                          ::testing::Values(Binary{"peer", "dbrepl.v1.ReplicationPeer", {"--mount_check=false"}},
-                                           Binary{"agent", "dbrepl.v1.ReplicationAgent", {}}),
+                                           Binary{"agent", "dbrepl.v1.ReplicationAgent", {"--mount_check=false"}}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -44,7 +44,7 @@ class ConvergenceTest : public ::testing::TestWithParam<DbType> {
 
   std::vector<std::string> AgentArgs(int node) {
     return {g_agent,
-            absl::StrCat("--type=", ServerType(GetParam())),
+            absl::StrCat("--server_type=", ServerType(GetParam())),
             absl::StrCat("--devices=", cluster_->devices(node)),
             "--mount_check=false",
             absl::StrCat("--bind_ip=", cluster_->ip(node)),

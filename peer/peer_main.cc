@@ -4,10 +4,14 @@
 #include <sys/stat.h>
 
 #include <memory>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "common/config/flags.h"
 #include "common/fs_util.h"
+#include "common/ring/reloading_ring.h"
 #include "common/server/grpc_server.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
@@ -15,13 +19,6 @@
 #include "peer/peer_service.h"
 #include "peer/rsync_daemon.h"
 
-DEFINE_string(bind_ip, "0.0.0.0", "IP address the peer listens on.");
-DEFINE_int32(bind_port, 6301,
-             "Port the peer listens on (0 picks a free one). The ring's replication_port of this node's devices "
-             "points here.");
-DEFINE_string(devices, "/srv/node", "Directory holding one subdirectory per device (Swift's `devices`).");
-DEFINE_bool(mount_check, true, "Refuse devices that are not mount points (Swift's `mount_check`).");
-DEFINE_string(swift_dir, "/etc/swift", "Directory with swift.conf and the rings.");
 DEFINE_int32(max_concurrent_calls, 64,
              "Calls served at once; more are refused with RESOURCE_EXHAUSTED so senders back off.");
 DEFINE_int32(max_batch_rows, 10000, "Largest MergeItems batch accepted, in rows.");
@@ -63,6 +60,13 @@ int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
 
+  absl::StatusOr<dbrepl::PeerConfig> config = dbrepl::LoadPeerConfigFromFlags();
+  if (!config.ok()) {
+    LOG(ERROR) << "configuration: " << config.status();
+    return 2;
+  }
+  for (const std::string& w : config->warnings) LOG(WARNING) << w;
+
   dbrepl::peer::PeerMetrics metrics;
   if (!FLAGS_metrics_address.empty()) {
     if (absl::Status s = metrics.Serve(FLAGS_metrics_address); !s.ok()) {
@@ -71,8 +75,8 @@ int main(int argc, char** argv) {
     }
   }
   dbrepl::peer::PeerServiceOptions service_options;
-  service_options.devices = FLAGS_devices;
-  service_options.mount_check = FLAGS_mount_check;
+  service_options.devices = config->devices;
+  service_options.mount_check = config->mount_check;
   service_options.max_concurrent_calls = FLAGS_max_concurrent_calls;
   service_options.max_batch_rows = FLAGS_max_batch_rows;
   service_options.max_batch_bytes = FLAGS_max_batch_bytes;
@@ -80,8 +84,8 @@ int main(int argc, char** argv) {
 
   dbrepl::GrpcServerOptions options;
   options.name = "dbrepl-peer";
-  options.bind_ip = FLAGS_bind_ip;
-  options.bind_port = FLAGS_bind_port;
+  options.bind_ip = config->bind_ip;
+  options.bind_port = config->bind_port;
   options.tls = {FLAGS_tls_cert_file, FLAGS_tls_key_file, FLAGS_tls_ca_file};
   options.health_port = FLAGS_health_port;
   dbrepl::GrpcServer server(options);
@@ -94,10 +98,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<dbrepl::peer::RsyncDaemon> rsyncd;
   if (FLAGS_rsync_daemon) {
     dbrepl::peer::RsyncDaemonOptions ro;
-    ro.address = FLAGS_rsync_address.empty() ? FLAGS_bind_ip : FLAGS_rsync_address;
+    ro.address = FLAGS_rsync_address.empty() ? config->bind_ip : FLAGS_rsync_address;
     ro.port = FLAGS_rsync_port;
-    ro.devices = FLAGS_devices;
-    ro.device_names = DeviceNames(FLAGS_devices);
+    ro.devices = config->devices;
+    ro.device_names = DeviceNames(config->devices);
     ro.state_dir = FLAGS_rsync_state_dir;
     rsyncd = std::make_unique<dbrepl::peer::RsyncDaemon>(ro);
     if (absl::Status s = rsyncd->Start(); !s.ok()) {
@@ -111,10 +115,48 @@ int main(int argc, char** argv) {
     }
   }
 
-  bool ready = dbrepl::IsDirectory(FLAGS_devices);
-  if (!ready) LOG(WARNING) << "devices directory " << FLAGS_devices << " is missing: not ready";
-  server.SetReady(ready);
+  // Readiness: the devices directory is there and a ring (account or
+  // container: one peer serves both) loads. Checked again every few seconds,
+  // so a late-mounted volume or a ring arriving in a ConfigMap makes the peer
+  // ready without a restart.
+  absl::Notification stop_readiness;
+  std::thread readiness([&]() {
+    std::vector<std::string> ring_paths;
+    for (dbrepl::DbType t : {dbrepl::DbType::kAccount, dbrepl::DbType::kContainer}) {
+      ring_paths.push_back(absl::StrCat(config->swift_dir, "/", dbrepl::ServerType(t), ".ring.gz"));
+    }
+    std::vector<std::unique_ptr<dbrepl::ReloadingRing>> rings(ring_paths.size());
+    bool last = false;
+    bool first = true;
+    do {
+      bool ring_ok = false;
+      for (size_t i = 0; i < rings.size(); ++i) {
+        if (rings[i] == nullptr) {
+          auto r = dbrepl::ReloadingRing::Open(ring_paths[i]);
+          if (r.ok()) rings[i] = std::move(*r);
+        } else {
+          rings[i]->Get();  // Reloads when the file changed.
+        }
+        ring_ok |= rings[i] != nullptr;
+      }
+      bool devices_ok = dbrepl::IsDirectory(config->devices);
+      bool ready = devices_ok && ring_ok;
+      if (ready != last || first) {
+        if (ready) {
+          LOG(INFO) << "ready: devices " << config->devices << " present, ring loaded from " << config->swift_dir;
+        } else {
+          LOG(WARNING) << "not ready: " << (devices_ok ? "" : "devices directory missing; ")
+                       << (ring_ok ? "" : "no account or container ring loadable in " + config->swift_dir);
+        }
+        server.SetReady(ready);
+        last = ready;
+        first = false;
+      }
+    } while (!stop_readiness.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  });
   dbrepl::WaitForShutdownSignal();
+  stop_readiness.Notify();
+  readiness.join();
   server.Shutdown(absl::Seconds(FLAGS_shutdown_grace_seconds));
   if (rsyncd != nullptr) rsyncd->Stop();
   return 0;
