@@ -16,7 +16,7 @@
 #include "agent/progress.h"
 #include "agent/rate_limiter.h"
 #include "agent/recon_cache.h"
-#include "common/device_check.h"
+#include "common/devices/check_drive.h"
 #include "common/error_model.h"
 #include "common/fs_util.h"
 #include "common/net/my_ips.h"

@@ -132,8 +132,7 @@ TEST_P(ConvergenceTest, AgentDaemonAnswersItsAdminApiAndStopsOnSigterm) {
   argv.push_back(absl::StrCat("--admin_port=", admin_port));
   ASSERT_OK_AND_ASSIGN(auto agent, Subprocess::Start(argv, root_ + "/daemon.log"));
   auto channel = TestChannel(absl::StrCat("127.0.0.1:", admin_port));
-  ASSERT_OK_AND_ASSIGN(std::string ready, HealthCheck(channel, "dbrepl.v1.ReplicationAgent", absl::Seconds(30)));
-  EXPECT_EQ(ready, "SERVING");
+  ASSERT_OK(WaitForServing(channel, "dbrepl.v1.ReplicationAgent", absl::Seconds(30))) << agent->Log();
   auto stub = v1::ReplicationAgent::NewStub(channel);
 
   // The random initial delay is up to an hour: ask for a pass now.

@@ -110,6 +110,31 @@ absl::StatusOr<std::string> HealthCheck(const std::shared_ptr<grpc::Channel>& ch
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
 }
 
+absl::Status WaitForServing(const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
+                            absl::Duration timeout) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
+  auto reader = stub->Watch(&ctx, req);
+  grpc::health::v1::HealthCheckResponse resp;
+  std::string last = "none";
+  while (reader->Read(&resp)) {
+    last = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+    if (resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      ctx.TryCancel();
+      reader->Finish();
+      return absl::OkStatus();
+    }
+  }
+  grpc::Status s = reader->Finish();
+  return absl::DeadlineExceededError(
+      absl::StrCat(service, " not SERVING after ", absl::FormatDuration(timeout), " (last: ", last, "; ",
+                   s.error_message(), ")"));
+}
+
 absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
                                                       absl::Duration timeout) {
   using grpc::reflection::v1alpha::ServerReflection;

@@ -56,6 +56,12 @@ absl::StatusOr<int> PickFreePort(const std::string& ip = "127.0.0.1");
 absl::StatusOr<std::string> HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
                                         const std::string& service, absl::Duration timeout);
 
+// Follows grpc.health.v1.Health/Watch for `service` until it is SERVING
+// (OK) or `timeout` passes (DEADLINE_EXCEEDED with the last status seen): a
+// real wait on the server's own notification, not polling.
+absl::Status WaitForServing(const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
+                            absl::Duration timeout);
+
 // Lists services through server reflection (v1alpha), as grpcurl/buf curl do.
 absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
                                                       absl::Duration timeout);

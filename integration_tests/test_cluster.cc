@@ -121,11 +121,8 @@ absl::Status TestCluster::StartPeer(int node) {
                                    absl::StrCat("--rsync_state_dir=", state),
                                    "--shutdown_grace_seconds=5"};
   ASSIGN_OR_RETURN(n.peer, Subprocess::Start(argv, absl::StrCat(options_.root, "/node", node, "/peer.log")));
-  ASSIGN_OR_RETURN(std::string ready,
-                   HealthCheck(TestChannel(absl::StrCat(n.ip, ":", n.port)), "readiness", absl::Seconds(60)));
-  if (ready != "SERVING") {
-    return absl::UnavailableError(absl::StrCat("peer ", node, " is ", ready, ": ", n.peer->Log()));
-  }
+  absl::Status ready = WaitForServing(TestChannel(absl::StrCat(n.ip, ":", n.port)), "readiness", absl::Seconds(60));
+  if (!ready.ok()) return absl::UnavailableError(absl::StrCat("peer ", node, ": ", ready.message(), "\n", n.peer->Log()));
   return absl::OkStatus();
 }
 

@@ -1,7 +1,7 @@
 #include "peer/db_locator.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/device_check.h"
+#include "common/devices/check_drive.h"
 #include "common/error_model.h"
 #include "common/paths.h"
 #include "common/proto_convert.h"

@@ -17,13 +17,40 @@
 namespace dbrepl::ctl {
 namespace {
 
+// Follows grpc.health.v1.Health/Watch until the service is SERVING or the
+// deadline passes: a real wait, not polling.
+absl::Status WatchUntilServing(grpc::health::v1::Health::Stub* stub, const std::string& address,
+                               const std::string& service, double timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(timeout)));
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
+  auto reader = stub->Watch(&ctx, req);
+  grpc::health::v1::HealthCheckResponse resp;
+  std::string last = "UNKNOWN";
+  while (reader->Read(&resp)) {
+    last = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+    if (resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      ctx.TryCancel();
+      reader->Finish();
+      std::cout << address << " " << (service.empty() ? "(server)" : service) << ": SERVING\n";
+      return absl::OkStatus();
+    }
+  }
+  grpc::Status s = reader->Finish();
+  return absl::DeadlineExceededError(absl::StrCat(address, " ", service, " not SERVING after ", timeout,
+                                                  "s (last: ", last, s.ok() ? "" : ", " + s.error_message(), ")"));
+}
+
 absl::Status Health(const CtlArgs& args) {
-  if (absl::Status s = args.CheckKnown({"service", "timeout"}); !s.ok()) return s;
+  if (absl::Status s = args.CheckKnown({"service", "timeout", "wait"}); !s.ok()) return s;
   if (args.positional().size() != 1) return absl::InvalidArgumentError("expected exactly one ADDRESS (host:port)");
   absl::StatusOr<double> timeout = args.GetDouble("timeout", 10);
   if (!timeout.ok()) return timeout.status();
   auto channel = grpc::CreateChannel(args.positional()[0], grpc::InsecureChannelCredentials());
   auto stub = grpc::health::v1::Health::NewStub(channel);
+  if (args.Has("wait")) return WatchUntilServing(stub.get(), args.positional()[0], args.Get("service"), *timeout);
   grpc::ClientContext ctx;
   ctx.set_wait_for_ready(true);
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(*timeout)));
@@ -128,10 +155,10 @@ const bool kReplicateRegistered = RegisterCommand({
 
 const bool kRegistered = RegisterCommand({
     "health",
-    "health ADDRESS [--service NAME] [--timeout SECONDS]",
+    "health ADDRESS [--service NAME] [--timeout SECONDS] [--wait]",
     "gRPC health check of a dbrepl-peer or dbrepl-agent (\"liveness\", \"readiness\" or a service name); "
-    "exits 0 only when SERVING",
-    {},
+    "exits 0 only when SERVING; --wait follows the status until it is SERVING or the timeout passes",
+    {"wait"},
     Health,
 });
 
