@@ -14,7 +14,7 @@ fi
 W=$TEST_TMPDIR
 mkdir -p "$W/srv/node/sda" "$W/swift"
 printf '[swift-hash]\nswift_hash_path_suffix = buf\n' > "$W/swift/swift.conf"
-"$CTL" ring create "$W/swift/container.ring.gz" --part-power 2 --replicas 1 --device 1/1/127.0.0.1:6201/sda >/dev/null
+"$CTL" ring create "$W/swift/container.ring.gz" --force --part-power 2 --replicas 1 --device 1/1/127.0.0.1:6201/sda >/dev/null
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PP=$(port); AP=$(port)
 "$PEER" --bind_ip=127.0.0.1 --bind_port="$PP" --devices="$W/srv/node" --mount_check=false --swift_dir="$W/swift" \
@@ -27,14 +27,17 @@ trap 'kill $PEER_PID $AGENT_PID 2>/dev/null || true; wait' EXIT
 "$CTL" health "127.0.0.1:$PP" --service readiness --wait --timeout 60 >/dev/null
 "$CTL" health "127.0.0.1:$AP" --service dbrepl.v1.ReplicationAgent --wait --timeout 60 >/dev/null
 
-CURL=("$BUF" curl --protocol grpc --http2-prior-knowledge)
+# gRPC 1.51 serves reflection v1alpha only; say so rather than rely on fallback.
+CURL=("$BUF" curl --protocol grpc --http2-prior-knowledge --reflect-protocol grpc-v1alpha)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 services=$("${CURL[@]}" --list-services "http://127.0.0.1:$PP")
 grep -qx dbrepl.v1.ReplicationPeer <<<"$services" || fail "peer services: $services"
 services=$("${CURL[@]}" --list-services "http://127.0.0.1:$AP")
 grep -qx dbrepl.v1.ReplicationAgent <<<"$services" || fail "agent services: $services"
-methods=$("${CURL[@]}" --list-methods "http://127.0.0.1:$PP")
+# --list-methods walks every service; it ends in an error on grpc.health.v1
+# (gRPC 1.51's reflection cannot describe it), after listing ours.
+methods=$("${CURL[@]}" --list-methods "http://127.0.0.1:$PP" 2>/dev/null || true)
 for m in Sync MergeItems MergeSyncs CompleteRsync RsyncThenMerge; do
   grep -qx "dbrepl.v1.ReplicationPeer/$m" <<<"$methods" || fail "no method $m in: $methods"
 done
@@ -60,7 +63,7 @@ grep -q '"type": "CONTAINER"' <<<"$out" || fail "GetStatus: $out"
 
 # Health, with the schema reflection cannot give in gRPC 1.51.
 # (buf takes the schema path relative to the working directory.)
-out=$(cd /usr/share/grpc-proto/grpc/health/v1 && "${CURL[@]}" --schema health.proto -d '{"service":"liveness"}' \
+out=$(cd /usr/share/grpc-proto/grpc/health/v1 && "$BUF" curl --protocol grpc --http2-prior-knowledge --schema health.proto -d '{"service":"liveness"}' \
   "http://127.0.0.1:$PP/grpc.health.v1.Health/Check")
 grep -q '"status": "SERVING"' <<<"$out" || fail "health: $out"
 echo "PASS: buf curl lists, calls and health-checks the peer and the agent"
