@@ -2,13 +2,13 @@
 # What an operator does with `buf curl` (Debian has no grpcurl), against real
 # processes: list services through reflection on the peer and the agent, call
 # ReplicationPeer/Sync, ask the agent for its status, and check health with
-# the schema from Debian's grpc-proto. buf comes from tools/buf (npm ci, done
+# the schema from Debian's grpc-proto. buf comes from tools/buf (npm install, done
 # by `./run setup`).
 set -euo pipefail
 PEER=$1 AGENT=$2 CTL=$3 BUF_PKG=$4
 BUF="$(dirname "$(readlink -f "$BUF_PKG")")/node_modules/.bin/buf"
 if [ ! -x "$BUF" ]; then
-  echo "FAIL: $BUF is missing; run ./run setup (it runs npm ci in tools/buf)" >&2
+  echo "FAIL: $BUF is missing; run ./run setup (it installs buf into tools/buf)" >&2
   exit 1
 fi
 W=$TEST_TMPDIR
