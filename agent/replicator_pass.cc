@@ -1,0 +1,226 @@
+// Replicator's pass: Swift's run_once (walk the local devices, replicate each
+// database with `concurrency` workers, report), and the pass status the admin
+// API shows. The per-database decisions are in replicator.cc.
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
+#include "agent/db_walker.h"
+#include "agent/progress.h"
+#include "agent/rate_limiter.h"
+#include "agent/recon_cache.h"
+#include "agent/replicator.h"
+#include "common/devices/check_drive.h"
+#include "common/fs_util.h"
+#include "common/net/my_ips.h"
+#include "common/paths.h"
+#include "common/ring/local_devices.h"
+#include "glog/logging.h"
+
+namespace dbrepl::agent {
+namespace {
+
+double NowSeconds() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
+
+// Swift's unlink_older_than: removes files in `dir` last modified before
+// `cutoff` (stale rsync uploads).
+void UnlinkOlderThan(const std::string& dir, double cutoff) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string path = dir + "/" + name;
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff) {
+      if (unlink(path.c_str()) == 0) LOG(INFO) << "removed stale rsync upload " << path;
+    }
+  }
+  closedir(d);
+}
+
+}  // namespace
+
+absl::StatusOr<int> Replicator::LocalDeviceId(const std::string& device) const {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = local_device_ids_.find(device);
+    if (it != local_device_ids_.end()) return it->second;
+  }
+  absl::StatusOr<std::vector<std::string>> ips = WhatAreMyIps(options_.bind_ip);
+  if (!ips.ok()) return ips.status();
+  for (const RingDevice& d : LocalDevices(*ring_->Get(), *ips, options_.bind_port)) {
+    if (d.device == device) return d.id;
+  }
+  return absl::NotFoundError(absl::StrCat("device ", device, " is not a local device of this node in the ring"));
+}
+
+absl::Status Replicator::RunPass(const PassOverrides& overrides) {
+  const double start = NowSeconds();
+  stats_.Reset(start);
+  {
+    absl::MutexLock lock(&mu_);
+    current_ = PassProgress();
+    current_.running = true;
+    current_.start_time = start;
+  }
+  std::shared_ptr<const Ring> ring = ring_->Get();
+  absl::StatusOr<std::vector<std::string>> ips = WhatAreMyIps(options_.bind_ip);
+  if (!ips.ok() || ips->empty()) {
+    LOG(ERROR) << "ERROR Failed to get my own IPs?";
+    absl::MutexLock lock(&mu_);
+    current_.running = false;
+    return absl::FailedPreconditionError("cannot determine this node's IP addresses");
+  }
+  if (options_.handoffs_only || options_.handoff_delete > 0) {
+    LOG(WARNING) << "Starting replication pass with handoffs_only and/or handoffs_delete enabled. These modes are "
+                    "not intended for normal operation; use these options with care.";
+  }
+  std::vector<DatadirSpec> specs;
+  std::map<std::string, int> local_ids;
+  bool found_local = false;
+  for (const RingDevice& dev : LocalDevices(*ring, *ips, options_.bind_port)) {
+    found_local = true;
+    absl::StatusOr<std::string> dev_path = CheckDrive(options_.devices, dev.device, options_.mount_check);
+    if (!dev_path.ok()) {
+      LOG(WARNING) << "Skipping: " << dev_path.status().message();
+      stats_.Add(StatField::kSkippedDevices);
+      for (const auto& d : ring->devices()) {
+        if (d.has_value()) stats_.AddFailure(d->replication_ip, d->device);
+      }
+      continue;
+    }
+    if (!overrides.devices.empty() && overrides.devices.count(dev.device) == 0) {
+      VLOG(1) << "Skipping device " << dev.device << " (not in the devices override)";
+      continue;
+    }
+    UnlinkOlderThan(*dev_path + "/tmp", start - options_.reclaim_age);
+    std::string datadir = JoinPath(*dev_path, std::string(Datadir(options_.type)));
+    local_ids[dev.device] = dev.id;
+    if (!IsDirectory(datadir)) continue;
+    DatadirSpec spec;
+    spec.path = datadir;
+    spec.node_id = dev.id;
+    spec.device = dev.device;
+    const int dev_id = dev.id;
+    const bool handoffs_only = options_.handoffs_only;
+    std::set<int64_t> parts = overrides.partitions;
+    spec.partition_filter = [ring, dev_id, handoffs_only, parts](int64_t p) {
+      if (handoffs_only) {
+        for (const RingNode& n : ring->GetPartNodes(p)) {
+          if (n.id == dev_id) return false;
+        }
+      }
+      return parts.empty() || parts.count(p) > 0;
+    };
+    specs.push_back(std::move(spec));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    local_device_ids_ = local_ids;
+  }
+  if (!found_local) {
+    LOG(ERROR) << "Can't find itself " << absl::StrJoin(*ips, ", ") << " with port " << options_.bind_port
+               << " in ring file, not replicating";
+  }
+
+  int64_t total = CountDatabases(specs);
+  {
+    absl::MutexLock lock(&mu_);
+    current_.databases_total = total;
+    current_.listing_done = true;
+  }
+  if (metrics_ != nullptr) metrics_->SetProgress(0, total);
+  LOG(INFO) << "Beginning replication run (" << total << " " << ServerType(options_.type) << " dbs)";
+
+  DbWalker walker(std::move(specs), std::random_device()());
+  absl::Mutex walker_mu;
+  RateLimiter limiter(options_.databases_per_second);
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> all_ok{true};
+  auto worker = [&]() {
+    while (true) {
+      absl::optional<WalkItem> item;
+      if (stop_requested_) return;
+      {
+        absl::MutexLock lock(&walker_mu);
+        limiter.Wait();
+        item = walker.Next();
+      }
+      if (!item.has_value()) return;
+      DbOutcome o = ReplicateDb(item->partition, item->db_file, item->node_id);
+      if (!o.success) all_ok = false;
+      int64_t d = ++done;
+      {
+        absl::MutexLock lock(&mu_);
+        current_.databases_done = d;
+        current_.databases_total = std::max(current_.databases_total, d);
+      }
+      if (metrics_ != nullptr) metrics_->SetProgress(d, std::max(total, d));
+    }
+  };
+  // Progress lines at a steady interval while the workers run.
+  absl::Notification finished;
+  std::thread progress([&]() {
+    while (!finished.WaitForNotificationWithTimeout(options_.progress_interval)) {
+      int64_t d = done.load();
+      LOG(INFO) << FormatProgressLine(ServerType(options_.type), d, std::max(total, d), true, NowSeconds() - start);
+    }
+  });
+  std::vector<std::thread> workers;
+  for (int i = 0; i < std::max(1, options_.concurrency); ++i) workers.emplace_back(worker);
+  for (auto& t : workers) t.join();
+  finished.Notify();
+  progress.join();
+
+  const double end = NowSeconds();
+  LOG(INFO) << "Replication run OVER";
+  if (options_.handoffs_only || options_.handoff_delete > 0) {
+    LOG(WARNING) << "Finished replication pass with handoffs_only and/or handoffs_delete enabled. If these are no "
+                    "longer required, disable them.";
+  }
+  PassStats snapshot = stats_.Snapshot();
+  for (const std::string& line : SummaryLines(snapshot, end - start)) LOG(INFO) << line;
+  absl::Status recon = MakeDirs(options_.recon_cache_path);
+  if (recon.ok()) recon = WriteReplicationRecon(options_.recon_cache_path, options_.type, snapshot, end);
+  if (absl::Status s = recon; !s.ok()) {
+    LOG(WARNING) << "could not write recon cache: " << s;
+  }
+  if (metrics_ != nullptr) metrics_->PassFinished(end - start, end);
+  {
+    absl::MutexLock lock(&mu_);
+    current_.running = false;
+    current_.end_time = end;
+    current_.stats = snapshot;
+    current_.succeeded = all_ok.load() && snapshot.failure == 0;
+    last_ = current_;
+    ++passes_completed_;
+  }
+  return absl::OkStatus();
+}
+
+PassProgress Replicator::Current() const {
+  absl::MutexLock lock(&mu_);
+  PassProgress p = current_;
+  if (p.running) p.stats = stats_.Snapshot();
+  return p;
+}
+
+PassProgress Replicator::Last() const {
+  absl::MutexLock lock(&mu_);
+  return last_;
+}
+
+int64_t Replicator::passes_completed() const {
+  absl::MutexLock lock(&mu_);
+  return passes_completed_;
+}
+
+}  // namespace dbrepl::agent
