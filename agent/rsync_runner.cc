@@ -1,13 +1,10 @@
 #include "agent/rsync_runner.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/subprocess.h"
 
 namespace dbrepl::agent {
 namespace {
@@ -82,23 +79,12 @@ std::vector<std::string> RsyncRunner::Command(const std::string& local_file, con
 absl::Status RsyncRunner::Push(const std::string& local_file, const std::string& dest, bool whole_file,
                                bool different_region) const {
   std::vector<std::string> argv = Command(local_file, dest, whole_file, different_region);
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
-  if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execvp(cargv[0], cargv.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
-  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  absl::StatusOr<pid_t> pid = SpawnProcess(argv);
+  if (!pid.ok()) return pid.status();
+  absl::StatusOr<int> status = WaitForExit(*pid);
+  if (!status.ok()) return status.status();
+  int rc = ExitCode(*status);
+  if (rc == 0) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat("rsync failed with ", rc, ": ", absl::StrJoin(argv, " ")));
 }
 

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/subprocess.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 
@@ -22,24 +23,12 @@ namespace dbrepl::testing {
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::string>& argv,
                                                               const std::string& log_file) {
-  std::vector<char*> cargv;
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
   int log_fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) return absl::InternalError(absl::StrCat("open ", log_file, ": ", strerror(errno)));
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
-  if (pid == 0) {
-    // Signals blocked by the parent are inherited; unblock everything.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    dup2(log_fd, 1);
-    dup2(log_fd, 2);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
+  absl::StatusOr<pid_t> spawned = SpawnProcess(argv, log_fd);
   close(log_fd);
+  if (!spawned.ok()) return spawned.status();
+  pid_t pid = *spawned;
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) return absl::InternalError(absl::StrCat("pidfd_open: ", strerror(errno)));
   return std::unique_ptr<Subprocess>(new Subprocess(pid, pidfd, log_file));

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/fs_util.h"
+#include "common/subprocess.h"
 #include "glog/logging.h"
 
 namespace dbrepl::peer {
@@ -60,18 +61,9 @@ absl::Status RsyncDaemon::Spawn() {
   std::vector<std::string> argv = {options_.rsync_binary, "--daemon", "--no-detach",
                                    absl::StrCat("--config=", conf_path_), absl::StrCat("--port=", options_.port),
                                    absl::StrCat("--address=", options_.address), "--log-file=/dev/stderr"};
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
-  if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execvp(cargv[0], cargv.data());
-    _exit(127);
-  }
+  absl::StatusOr<pid_t> spawned = SpawnProcess(argv);
+  if (!spawned.ok()) return spawned.status();
+  pid_t pid = *spawned;
   pid_ = pid;
   ++starts_;
   LOG(INFO) << "rsync daemon started (pid " << pid << ") on " << options_.address << ":" << options_.port
