@@ -3,6 +3,7 @@
 // in-process so its outcome and Swift's counters can be asserted.
 #include "agent/replicator.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -368,6 +369,89 @@ TEST_F(ReplicatorTest, RsyncFailureIsCountedAndRetriedNextPass) {
   auto fixed = MakeReplicator(me);
   EXPECT_TRUE(fixed->ReplicateDb(part, db, cluster_->PrimaryIds(part)[0]).success);
   EXPECT_TRUE(PathExists(cluster_->DbPath(other, "sda", "a", "c10")));
+}
+
+// A partition for which `node` is not a primary, and its primaries' nodes.
+int64_t HandoffPartitionFor(TestCluster& c, int node, std::vector<int>* primary_nodes) {
+  for (int64_t p = 0; p < 16; ++p) {
+    std::vector<int> nodes;
+    for (int id : c.PrimaryIds(p)) nodes.push_back(c.NodeOfDevice(id));
+    if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) {
+      *primary_nodes = nodes;
+      return p;
+    }
+  }
+  return -1;
+}
+
+TEST_F(ReplicatorTest, HandoffIsPushedToEveryPrimaryThenRemoved) {
+  StartCluster(4, 3);
+  std::vector<int> primaries;
+  int64_t part = HandoffPartitionFor(*cluster_, 0, &primaries);
+  ASSERT_GE(part, 0);
+  // A container that the ring places in `part`.
+  std::string name;
+  for (int i = 0; name.empty(); ++i) {
+    if (cluster_->PartitionOf("a", absl::StrCat("h", i)) == part) name = absl::StrCat("h", i);
+  }
+  std::string db = MakeDb(0, name, 0, 6, part);
+  auto r = MakeReplicator(0);
+  DbOutcome out = r->ReplicateDb(part, db, 0);
+  EXPECT_TRUE(out.success);
+  EXPECT_THAT(Actions(out), ::testing::ElementsAre("rsync", "rsync", "rsync"));
+  EXPECT_EQ(out.local_action, "removed");
+  EXPECT_FALSE(PathExists(db));
+  for (int n : primaries) EXPECT_EQ(InfoOf(cluster_->DbPath(n, "sda", "a", name, part)).count, 6);
+}
+
+TEST_F(ReplicatorTest, HandoffDeleteRemovesAfterEnoughSuccesses) {
+  StartCluster(4, 3);
+  std::vector<int> primaries;
+  int64_t part = HandoffPartitionFor(*cluster_, 0, &primaries);
+  std::string name;
+  for (int i = 0; name.empty(); ++i) {
+    if (cluster_->PartitionOf("a", absl::StrCat("h", i)) == part) name = absl::StrCat("h", i);
+  }
+  ASSERT_OK(cluster_->StopPeer(primaries[2]));
+  std::string db = MakeDb(0, name, 0, 4, part);
+  // Default: every primary must succeed, so the handoff stays.
+  auto strict = MakeReplicator(0, [](ReplicatorOptions& o) { o.node_timeout = absl::Seconds(2); });
+  EXPECT_FALSE(strict->ReplicateDb(part, db, 0).success);
+  EXPECT_TRUE(PathExists(db));
+  // handoff_delete = 2: two successes are enough.
+  auto lenient = MakeReplicator(0, [](ReplicatorOptions& o) {
+    o.node_timeout = absl::Seconds(2);
+    o.handoff_delete = 2;
+  });
+  DbOutcome out = lenient->ReplicateDb(part, db, 0);
+  EXPECT_EQ(out.local_action, "removed");
+  EXPECT_FALSE(PathExists(db));
+  EXPECT_EQ(lenient->stats().Snapshot().failure, 1);  // The stopped primary still counts.
+}
+
+TEST_F(ReplicatorTest, HandoffsOnlySkipsPartitionsWhereThisNodeIsPrimary) {
+  StartCluster(4, 3);
+  std::vector<int> primaries;
+  int64_t handoff_part = HandoffPartitionFor(*cluster_, 0, &primaries);
+  int64_t primary_part = -1;
+  for (int64_t p = 0; p < 16 && primary_part < 0; ++p) {
+    for (int id : cluster_->PrimaryIds(p)) {
+      if (cluster_->NodeOfDevice(id) == 0) primary_part = p;
+    }
+  }
+  ASSERT_GE(handoff_part, 0);
+  ASSERT_GE(primary_part, 0);
+  MakeDb(0, "x1", 0, 2, handoff_part);
+  MakeDb(0, "x2", 0, 2, primary_part);
+  auto r = MakeReplicator(0, [](ReplicatorOptions& o) { o.handoffs_only = true; });
+  ASSERT_OK(r->RunPass(PassOverrides()));
+  EXPECT_EQ(r->Last().stats.attempted, 1);
+  // And a partitions override limits a pass to what was asked for.
+  auto only = MakeReplicator(0);
+  PassOverrides o;
+  o.partitions = {primary_part};
+  ASSERT_OK(only->RunPass(o));
+  EXPECT_EQ(only->Last().stats.attempted, 1);
 }
 
 TEST_F(ReplicatorTest, PassWritesReconAndMetrics) {
