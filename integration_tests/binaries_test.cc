@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -85,6 +86,64 @@ TEST_P(BinariesTest, ServesHealthAndReflectionAndStopsCleanlyOnSigterm) {
   ASSERT_TRUE(WIFEXITED(status)) << "did not exit normally: " << status << "\n" << proc->Log();
   EXPECT_EQ(WEXITSTATUS(status), 0) << proc->Log();
   EXPECT_THAT(proc->Log(), ::testing::HasSubstr("shutting down"));
+}
+
+// Issue 4's promise: both binaries start from a Swift-style config file and a
+// ring built by Swift's own swift-ring-builder, with no other flags.
+TEST(SwiftConfigTest, BothBinariesStartFromASwiftConfigFileAndASwiftBuiltRing) {
+  std::string dir = absl::StrCat(TestTmpDir(), "/swiftconf");
+  for (const std::string& d : {dir, dir + "/devices", dir + "/devices/sda", dir + "/swift"}) mkdir(d.c_str(), 0755);
+  ASSERT_OK_AND_ASSIGN(int port, PickFreePort());
+  {
+    std::ofstream conf(dir + "/container-server.conf");
+    conf << "[DEFAULT]\n"
+         << "devices = " << dir << "/devices\n"
+         << "mount_check = false\n"
+         << "bind_ip = 127.0.0.1\n"
+         << "bind_port = " << port << "\n"
+         << "swift_dir = " << dir << "/swift\n"
+         << "\n[pipeline:main]\npipeline = container-server\n"
+         << "\n[app:container-server]\nuse = egg:swift#container\n"
+         << "\n[container-replicator]\nconcurrency = 2\nrecon_cache_path = " << dir << "/recon\n"
+         << "databases_per_second = 0\n";
+    std::ofstream swift_conf(dir + "/swift/swift.conf");
+    swift_conf << "[swift-hash]\nswift_hash_path_suffix = conftest\n";
+  }
+  std::string builder = dir + "/swift/container.builder";
+  std::string cmd = absl::StrCat("cd ", dir, "/swift && /usr/bin/swift-ring-builder ", builder,
+                                 " create 4 1 1 >/dev/null && /usr/bin/swift-ring-builder ", builder,
+                                 " add r1z1-127.0.0.1:", port, "/sda 1 >/dev/null && /usr/bin/swift-ring-builder ",
+                                 builder, " rebalance >/dev/null");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "swift-ring-builder failed (is Debian's swift installed?)";
+
+  std::string conf = "--conf=" + dir + "/container-server.conf";
+  ASSERT_OK_AND_ASSIGN(auto peer, Subprocess::Start({g_peer_binary, conf}, dir + "/peer.log"));
+  auto channel = TestChannel(absl::StrCat("127.0.0.1:", port));
+  ASSERT_OK(WaitForServing(channel, "readiness", absl::Seconds(30))) << peer->Log();
+
+  ASSERT_OK_AND_ASSIGN(auto agent, Subprocess::Start({g_agent_binary, conf, "--once"}, dir + "/agent.log"));
+  ASSERT_OK_AND_ASSIGN(int st, agent->Wait(absl::Seconds(60)));
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << agent->Log();
+  EXPECT_THAT(agent->Log(), ::testing::HasSubstr("Beginning replication run"));
+  EXPECT_THAT(agent->Log(), ::testing::Not(::testing::HasSubstr("Can't find itself")));
+  // The recon cache went where the file said.
+  std::ifstream recon(dir + "/recon/container.recon");
+  EXPECT_TRUE(recon.good());
+
+  // A bad value in the file is a clear start-up error naming the option.
+  {
+    std::ofstream bad(dir + "/bad.conf");
+    bad << "[DEFAULT]\ndevices = " << dir << "/devices\n[container-replicator]\nconcurrency = lots\n";
+  }
+  ASSERT_OK_AND_ASSIGN(auto broken,
+                       Subprocess::Start({g_agent_binary, "--conf=" + dir + "/bad.conf", "--once"}, dir + "/bad.log"));
+  ASSERT_OK_AND_ASSIGN(int bst, broken->Wait(absl::Seconds(30)));
+  EXPECT_TRUE(WIFEXITED(bst) && WEXITSTATUS(bst) == 2) << broken->Log();
+  EXPECT_THAT(broken->Log(), ::testing::HasSubstr("concurrency"));
+
+  channel.reset();
+  ASSERT_OK(peer->Signal(SIGTERM));
+  ASSERT_OK(peer->Wait(absl::Seconds(30)).status());
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, BinariesTest,
