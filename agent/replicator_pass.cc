@@ -160,7 +160,8 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
       int64_t d = ++done;
       {
         absl::MutexLock lock(&mu_);
-        current_.databases_done = d;
+        // Workers publish out of order; the count only ever grows.
+        current_.databases_done = std::max(current_.databases_done, d);
         current_.databases_total = std::max(current_.databases_total, d);
       }
       if (metrics_ != nullptr) metrics_->SetProgress(d, std::max(total, d));
@@ -198,6 +199,7 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
     absl::MutexLock lock(&mu_);
     current_.running = false;
     current_.end_time = end;
+    current_.databases_done = done.load();
     current_.stats = snapshot;
     current_.succeeded = all_ok.load() && snapshot.failure == 0;
     last_ = current_;
