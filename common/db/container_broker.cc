@@ -124,14 +124,7 @@ absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string
     while (true) {
       ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
-      ObjectRecord r;
-      r.name = st.ColumnText(0);
-      r.created_at = st.ColumnText(1);
-      r.size = st.ColumnInt(2);
-      r.content_type = st.ColumnText(3);
-      r.etag = st.ColumnText(4);
-      r.deleted = st.ColumnInt(5) != 0;
-      r.storage_policy_index = st.ColumnInt(6);
+      ObjectRecord r = ReadObjectColumns(st, 0);
       RowKey key(r.name, r.storage_policy_index);
       records[key] = std::move(r);
     }

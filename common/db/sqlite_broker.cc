@@ -455,6 +455,18 @@ absl::Status SqliteBroker::Unlock() {
 
 // ---------------------------------------------------------------------------
 
+ObjectRecord ReadObjectColumns(const SqliteStatement& st, int first) {
+  ObjectRecord r;
+  r.name = st.ColumnText(first);
+  r.created_at = st.ColumnText(first + 1);
+  r.size = st.ColumnInt(first + 2);
+  r.content_type = st.ColumnText(first + 3);
+  r.etag = st.ColumnText(first + 4);
+  r.deleted = st.ColumnInt(first + 5) != 0;
+  r.storage_policy_index = st.ColumnInt(first + 6);
+  return r;
+}
+
 absl::StatusOr<ItemBatch> ReadItemsSince(SqliteConnection* conn, DbType type, bool has_policy_index,
                                          int64_t point, int count) {
   const char* spi = has_policy_index ? "storage_policy_index" : "0";
@@ -472,15 +484,8 @@ absl::StatusOr<ItemBatch> ReadItemsSince(SqliteConnection* conn, DbType type, bo
     ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     if (type == DbType::kContainer) {
-      ObjectRecord r;
+      ObjectRecord r = ReadObjectColumns(st, 1);
       r.rowid = st.ColumnInt(0);
-      r.name = st.ColumnText(1);
-      r.created_at = st.ColumnText(2);
-      r.size = st.ColumnInt(3);
-      r.content_type = st.ColumnText(4);
-      r.etag = st.ColumnText(5);
-      r.deleted = st.ColumnInt(6) != 0;
-      r.storage_policy_index = st.ColumnInt(7);
       batch.objects.push_back(std::move(r));
     } else {
       ContainerRecord r;

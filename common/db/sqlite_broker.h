@@ -109,6 +109,10 @@ class SqliteBroker : public DatabaseBroker {
   std::string quarantined_to_;        // Set once quarantined.
 };
 
+// Reads an object row whose columns are, from `first`: name, created_at,
+// size, content_type, etag, deleted, storage_policy_index. rowid is not read.
+ObjectRecord ReadObjectColumns(const SqliteStatement& st, int first);
+
 // Reads the rows of `table` after `point` (GetItemsSince) for either type.
 absl::StatusOr<ItemBatch> ReadItemsSince(SqliteConnection* conn, DbType type, bool has_policy_index,
                                          int64_t point, int count);
