@@ -257,30 +257,4 @@ int64_t DbWalker::EstimatedTotal() const {
   return std::max(databases_yielded_, static_cast<int64_t>(std::llround(estimate)));
 }
 
-int64_t CountDatabases(const std::vector<DatadirSpec>& specs) {
-  const WalkErrorHandler ignore = [](const absl::Status&) {};
-  int64_t count = 0;
-  for (const DatadirSpec& spec : specs) {
-    absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> partitions = ListPartitions(spec);
-    if (!partitions.ok()) continue;
-    for (const auto& partition : *partitions) {
-      std::string part_dir = JoinPath(spec.path, partition.second);
-      if (!IsDir(part_dir)) continue;
-      absl::optional<std::vector<std::string>> suffixes = ListSorted(part_dir, ignore);
-      if (!suffixes) continue;
-      for (const std::string& suffix : *suffixes) {
-        std::string suffix_dir = JoinPath(part_dir, suffix);
-        if (!IsDir(suffix_dir)) continue;
-        absl::optional<std::vector<std::string>> hashes = ListSorted(suffix_dir, ignore);
-        if (!hashes) continue;
-        for (const std::string& hash : *hashes) {
-          std::string hash_dir = JoinPath(suffix_dir, hash);
-          if (IsDir(hash_dir) && !DbFileIn(hash_dir, hash).empty()) ++count;
-        }
-      }
-    }
-  }
-  return count;
-}
-
 }  // namespace dbrepl::agent

@@ -104,7 +104,8 @@ class DbWalker {
   // Estimated databases in the whole pass: exact once done(); before that,
   // databases_yielded() extrapolated by partitions (yielded * listed / walked),
   // never less than databases_yielded(). -1 while nothing is known (no
-  // partition walked yet). For a cheap exact count, see CountDatabases().
+  // partition walked yet). The agent's progress total comes from here, so a
+  // pass walks the tree once.
   int64_t EstimatedTotal() const;
 
  private:
@@ -124,15 +125,6 @@ class DbWalker {
   int64_t databases_yielded_ = 0;
   int64_t dirs_removed_ = 0;
 };
-
-// Counts the databases a DbWalker over `specs` would yield, without removing
-// anything and without shuffling: the same rules (filter, <hash>.db or
-// <hash>_<epoch>.db). Cost: the same directory traversal as the walk itself,
-// i.e. one readdir per partition, suffix and hash dir plus one stat per entry,
-// but no database is opened. On a cold dentry cache that is roughly one disk
-// seek per hash dir, so for millions of DBs prefer DbWalker::EstimatedTotal().
-// Unreadable directories are skipped. Thread-safe.
-int64_t CountDatabases(const std::vector<DatadirSpec>& specs);
 
 // Swift's get_db_files() on a hash dir: the sorted full paths of the files
 // "<hash>[_<epoch>].db" in `hash_dir` (Swift's parse_db_filename rules: the

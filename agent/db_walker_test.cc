@@ -253,21 +253,6 @@ TEST_F(DbWalkerTest, EstimatedTotalExtrapolatesByPartition) {
   EXPECT_EQ(walker.EstimatedTotal(), 12);  // 3 yielded * 4 partitions / 1
 }
 
-TEST_F(DbWalkerTest, CountDatabasesMatchesWalkAndRemovesNothing) {
-  MakeDb("sda", "1", 1);
-  MakeDb("sda", "2", 2);
-  MakeDb("sda", "2", 3, Hash(3) + "_0000001000.00000.db");
-  MakeDb("sdb", "1", 4);
-  ASSERT_OK(MakeDirs(Datadir("sdb") + "/9/abc"));
-  DatadirSpec filtered = Spec("sdb", 2);
-  filtered.partition_filter = [](int64_t p) { return p != 1; };
-  EXPECT_EQ(CountDatabases({Spec("sda", 1), Spec("sdb", 2)}), 4);
-  EXPECT_EQ(CountDatabases({Spec("sda", 1), filtered}), 3);
-  EXPECT_TRUE(IsDirectory(Datadir("sdb") + "/9/abc"));
-  DbWalker walker({Spec("sda", 1), Spec("sdb", 2)}, 0);
-  EXPECT_EQ(Drain(walker).size(), 4u);
-}
-
 TEST_F(DbWalkerTest, MissingDatadirIsEmptyAndNotAnError) {
   std::vector<absl::Status> errors;
   DbWalker walker({Spec("nosuchdev", 1)}, 0, [&errors](const absl::Status& s) { errors.push_back(s); });

@@ -4,15 +4,15 @@
 //
 // Swift only reports at the end of a pass; a pass over millions of DBs can
 // take hours, so dbrepl reports done/total, the rate and an ETA while it runs.
-// The total is either exact (CountDatabases() before the pass, or the walk has
-// finished) or an estimate (DbWalker::EstimatedTotal()); an estimate is shown
-// with "~":
+// The total is DbWalker::EstimatedTotal(): an estimate while the walk runs
+// (shown with "~"), exact once it has finished:
 //
 //   container replication: 1234/~5000 dbs (24.7%), 41.2 dbs/s, ETA ~1m31s
 //   container replication: 1234 dbs, 41.2 dbs/s        (total unknown: < 0)
 //
 //   ProgressReporter progress(DbType::kContainer);
-//   progress.Start(CountDatabases(specs), /*total_final=*/true);
+//   progress.Start();
+//   progress.SetTotal(walker.EstimatedTotal(), walker.done());  // after each Next()
 //   ... progress.AddDone();        // from any worker thread
 //   LOG(INFO) << progress.Line();  // from a timer
 //

@@ -30,7 +30,12 @@ std::string HashOf(const std::string& db_file) {
 
 Replicator::Replicator(ReplicatorOptions options, ReloadingRing* ring, PeerClient* peers, RsyncRunner* rsync,
                        AgentMetrics* metrics)
-    : options_(std::move(options)), ring_(ring), peers_(peers), rsync_(rsync), metrics_(metrics) {}
+    : options_(std::move(options)),
+      ring_(ring),
+      peers_(peers),
+      rsync_(rsync),
+      metrics_(metrics),
+      progress_(options_.type) {}
 
 std::string Replicator::LogPrefix(const std::string& db_file, const RingNode* node) const {
   // <device>/<part>/<hash> as in the file's path.

@@ -33,6 +33,7 @@
 #include "agent/agent_metrics.h"
 #include "agent/pass_stats.h"
 #include "agent/peer_client.h"
+#include "agent/progress.h"
 #include "agent/rsync_runner.h"
 #include "common/db/broker.h"
 #include "common/db_type.h"
@@ -152,6 +153,8 @@ class Replicator {
   RsyncRunner* rsync_;
   AgentMetrics* metrics_;
   StatsCollector stats_;
+  // Done/total of the running pass; PassProgress counts are derived from it.
+  ProgressReporter progress_;
   std::atomic<bool> stop_requested_{false};
 
   mutable absl::Mutex mu_;

@@ -131,19 +131,13 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
                << " in ring file, not replicating";
   }
 
-  int64_t total = CountDatabases(specs);
-  {
-    absl::MutexLock lock(&mu_);
-    current_.databases_total = total;
-    current_.listing_done = true;
-  }
-  if (metrics_ != nullptr) metrics_->SetProgress(0, total);
-  LOG(INFO) << "Beginning replication run (" << total << " " << ServerType(options_.type) << " dbs)";
-
+  LOG(INFO) << "Beginning replication run";
   DbWalker walker(std::move(specs), std::random_device()());
   absl::Mutex walker_mu;
   RateLimiter limiter(options_.databases_per_second);
-  std::atomic<int64_t> done{0};
+  // The total is the walker's running estimate (-1 until it has walked one
+  // partition, exact once it is done): no second directory walk.
+  progress_.Start();
   std::atomic<bool> all_ok{true};
   auto worker = [&]() {
     while (true) {
@@ -153,27 +147,22 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
         absl::MutexLock lock(&walker_mu);
         limiter.Wait();
         item = walker.Next();
+        progress_.SetTotal(walker.EstimatedTotal(), walker.done());
       }
       if (!item.has_value()) return;
       DbOutcome o = ReplicateDb(item->partition, item->db_file, item->node_id);
       if (!o.success) all_ok = false;
-      int64_t d = ++done;
-      {
-        absl::MutexLock lock(&mu_);
-        // Workers publish out of order; the count only ever grows.
-        current_.databases_done = std::max(current_.databases_done, d);
-        current_.databases_total = std::max(current_.databases_total, d);
+      progress_.AddDone();
+      if (metrics_ != nullptr) {
+        ProgressSnapshot p = progress_.Snapshot();
+        metrics_->SetProgress(p.done, std::max(p.total, p.done));
       }
-      if (metrics_ != nullptr) metrics_->SetProgress(d, std::max(total, d));
     }
   };
   // Progress lines at a steady interval while the workers run.
   absl::Notification finished;
   std::thread progress([&]() {
-    while (!finished.WaitForNotificationWithTimeout(options_.progress_interval)) {
-      int64_t d = done.load();
-      LOG(INFO) << FormatProgressLine(ServerType(options_.type), d, std::max(total, d), true, NowSeconds() - start);
-    }
+    while (!finished.WaitForNotificationWithTimeout(options_.progress_interval)) LOG(INFO) << progress_.Line();
   });
   std::vector<std::thread> workers;
   for (int i = 0; i < std::max(1, options_.concurrency); ++i) workers.emplace_back(worker);
@@ -199,7 +188,10 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
     absl::MutexLock lock(&mu_);
     current_.running = false;
     current_.end_time = end;
-    current_.databases_done = done.load();
+    ProgressSnapshot p = progress_.Snapshot();
+    current_.databases_done = p.done;
+    current_.databases_total = std::max(p.total, p.done);
+    current_.listing_done = p.total_final;
     current_.stats = snapshot;
     current_.succeeded = all_ok.load() && snapshot.failure == 0;
     last_ = current_;
@@ -211,7 +203,13 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
 PassProgress Replicator::Current() const {
   absl::MutexLock lock(&mu_);
   PassProgress p = current_;
-  if (p.running) p.stats = stats_.Snapshot();
+  if (p.running) {
+    p.stats = stats_.Snapshot();
+    ProgressSnapshot snap = progress_.Snapshot();
+    p.databases_done = snap.done;
+    p.databases_total = std::max(snap.total, snap.done);
+    p.listing_done = snap.total_final;
+  }
   return p;
 }
 
