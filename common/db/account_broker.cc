@@ -29,15 +29,6 @@ absl::StatusOr<ReplicationInfo> AccountBroker::ReadInfo() {
   return info;
 }
 
-absl::StatusOr<ReplicationInfo> AccountBroker::GetReplicationInfo() {
-  RETURN_IF_ERROR(Guard(FlushPending()));
-  absl::StatusOr<ReplicationInfo> info = Guard(ReadInfo());
-  if (!info.ok()) return info.status();
-  ASSIGN_OR_RETURN(info->metadata, Guard(ReadMetadataColumn()));
-  ASSIGN_OR_RETURN(info->max_row, Guard(MaxRowOf("container")));
-  return info;
-}
-
 absl::Status AccountBroker::MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) {
   *applied = 0;
   if (rows.containers.empty()) return absl::OkStatus();

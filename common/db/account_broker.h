@@ -21,13 +21,13 @@ class AccountBroker : public SqliteBroker {
   AccountBroker(std::string db_file, const BrokerOptions& options)
       : SqliteBroker(DbType::kAccount, std::move(db_file), options) {}
 
-  absl::StatusOr<ReplicationInfo> GetReplicationInfo() override;
   absl::StatusOr<bool> IsReclaimable(double now, double reclaim_age) override;
   // Accounts have no reported_* stats: always true.
   absl::StatusOr<bool> ReportUpToDate(const ReplicationInfo& info) override { return true; }
 
  protected:
   absl::Status MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) override;
+  absl::StatusOr<ReplicationInfo> ReadInfoLocked() override { return ReadInfo(); }
   absl::StatusOr<bool> IsDeletedLocked() override;
 
  private:

@@ -89,13 +89,9 @@ absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfo() {
   return info;
 }
 
-absl::StatusOr<ReplicationInfo> ContainerBroker::GetReplicationInfo() {
-  RETURN_IF_ERROR(Guard(FlushPending()));
-  absl::StatusOr<ReplicationInfo> info = Guard(ReadInfo());
-  if (!info.ok()) return info.status();
-  ASSIGN_OR_RETURN(info->metadata, Guard(ReadMetadataColumn()));
-  ASSIGN_OR_RETURN(info->max_row, Guard(MaxRowOf("object")));
-  ASSIGN_OR_RETURN(info->shard_max_row, Guard(MaxRowOf("shard_range")));
+absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfoLocked() {
+  ASSIGN_OR_RETURN(ReplicationInfo info, ReadInfo());
+  ASSIGN_OR_RETURN(info.shard_max_row, MaxRowOf("shard_range"));
   return info;
 }
 

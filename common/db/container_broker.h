@@ -22,12 +22,12 @@ class ContainerBroker : public SqliteBroker {
   ContainerBroker(std::string db_file, const BrokerOptions& options)
       : SqliteBroker(DbType::kContainer, std::move(db_file), options) {}
 
-  absl::StatusOr<ReplicationInfo> GetReplicationInfo() override;
   absl::StatusOr<bool> IsReclaimable(double now, double reclaim_age) override;
   absl::StatusOr<bool> ReportUpToDate(const ReplicationInfo& info) override;
 
  protected:
   absl::Status MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) override;
+  absl::StatusOr<ReplicationInfo> ReadInfoLocked() override;
   absl::StatusOr<bool> IsDeletedLocked() override;
   absl::Status OnNewIdLocked() override;
   absl::Status ReclaimOtherLocked(double sync_timestamp) override;

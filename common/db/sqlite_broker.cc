@@ -180,6 +180,23 @@ absl::StatusOr<int64_t> SqliteBroker::MaxRowOf(absl::string_view table) {
   return row ? st.ColumnInt(0) : -1;
 }
 
+absl::StatusOr<ReplicationInfo> SqliteBroker::GetReplicationInfo() {
+  RETURN_IF_ERROR(Guard(FlushPending()));
+  auto read = [&]() -> absl::StatusOr<ReplicationInfo> {
+    ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+    // hash and max_row must come from one state: were a row committed between
+    // reading them, a peer with the old rows would match our hash and record
+    // our newer max_row as delivered, and the row would never replicate.
+    ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(conn));
+    ASSIGN_OR_RETURN(ReplicationInfo info, ReadInfoLocked());
+    ASSIGN_OR_RETURN(info.metadata, ReadMetadataColumn());
+    ASSIGN_OR_RETURN(info.max_row, MaxRowOf(rows_table()));
+    RETURN_IF_ERROR(snapshot.Commit());
+    return info;
+  };
+  return Guard(read());
+}
+
 absl::StatusOr<int64_t> SqliteBroker::GetMaxRow() { return Guard(MaxRowOf(rows_table())); }
 
 absl::StatusOr<ItemBatch> SqliteBroker::GetItemsSince(int64_t point, int count) {

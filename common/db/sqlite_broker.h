@@ -29,6 +29,8 @@ class SqliteBroker : public DatabaseBroker {
   // Connects and checks the schema. Called once, by Open().
   absl::Status Init();
 
+  // One read transaction: every field describes the same committed state.
+  absl::StatusOr<ReplicationInfo> GetReplicationInfo() override;
   absl::StatusOr<int64_t> GetMaxRow() override;
   absl::StatusOr<ItemBatch> GetItemsSince(int64_t point, int count) override;
   absl::StatusOr<MergeResult> MergeItems(const ItemBatch& items, const std::string& source) override;
@@ -58,6 +60,9 @@ class SqliteBroker : public DatabaseBroker {
   // The row merge proper (one transaction; migrates a legacy schema first).
   // `rows` holds the broker's type only; `source` may be empty.
   virtual absl::Status MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) = 0;
+  // The stat row (and the type's extra max rows), inside the caller's
+  // transaction; metadata and max_row are filled in by the caller.
+  virtual absl::StatusOr<ReplicationInfo> ReadInfoLocked() = 0;
   // Swift's _is_deleted(conn), inside the caller's transaction.
   virtual absl::StatusOr<bool> IsDeletedLocked() = 0;
   // Swift's _newid(conn), inside the caller's transaction.

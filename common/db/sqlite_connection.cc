@@ -244,11 +244,21 @@ absl::StatusOr<Transaction> Transaction::Begin(SqliteConnection* conn) {
   return Transaction(conn);
 }
 
+absl::StatusOr<Transaction> Transaction::BeginRead(SqliteConnection* conn) {
+  if (conn->InTransaction()) return Transaction(nullptr, /*joined=*/true);
+  if (absl::Status s = conn->Execute("BEGIN DEFERRED"); !s.ok()) return s;
+  return Transaction(conn);
+}
+
 Transaction::~Transaction() {
   if (conn_ != nullptr && conn_->InTransaction()) conn_->Execute("ROLLBACK").IgnoreError();
 }
 
 absl::Status Transaction::Commit() {
+  if (joined_) {
+    joined_ = false;
+    return absl::OkStatus();
+  }
   if (conn_ == nullptr) return absl::FailedPreconditionError("transaction already finished");
   absl::Status s = conn_->Execute("COMMIT");
   if (s.ok()) conn_ = nullptr;

@@ -138,18 +138,31 @@ class SqliteConnection {
 
 // BEGIN IMMEDIATE (SQLite's RESERVED lock: no other writer until we are
 // done) on construction; ROLLBACK on destruction unless committed.
+//
+// BeginRead() opens a deferred transaction instead: the first read takes
+// SQLite's SHARED lock and holds it until Commit() or destruction, so every
+// read in between sees one committed state of the file (in rollback-journal
+// mode no writer can commit while a SHARED lock is held). Inside a
+// transaction that is already open (a Lock()ed broker), BeginRead() joins it
+// and ending it does nothing: the outer transaction is the snapshot.
 class Transaction {
  public:
   static absl::StatusOr<Transaction> Begin(SqliteConnection* conn);
-  Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+  static absl::StatusOr<Transaction> BeginRead(SqliteConnection* conn);
+  Transaction(Transaction&& other) noexcept : conn_(other.conn_), joined_(other.joined_) {
+    other.conn_ = nullptr;
+    other.joined_ = false;
+  }
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
 
   absl::Status Commit();
 
  private:
-  explicit Transaction(SqliteConnection* conn) : conn_(conn) {}
+  explicit Transaction(SqliteConnection* conn, bool joined = false) : conn_(conn), joined_(joined) {}
   SqliteConnection* conn_;
+  // A read that joined an outer transaction: ending it leaves that one open.
+  bool joined_;
 };
 
 }  // namespace dbrepl
