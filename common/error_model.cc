@@ -44,6 +44,10 @@ absl::Status DbCorruptError(absl::string_view m) {
   return Make(absl::StatusCode::kDataLoss, m, v1::DB_CORRUPT);
 }
 
+absl::Status DbReplacedError(absl::string_view m) {
+  return Make(absl::StatusCode::kUnavailable, m, v1::DB_REPLACED);
+}
+
 absl::Status WithReason(absl::Status status, ErrorReason reason) {
   if (status.ok()) return status;
   status.SetPayload(kReasonPayloadUrl, absl::Cord(v1::ErrorReason_Name(reason)));

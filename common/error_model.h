@@ -18,6 +18,7 @@
 //   BatchTooLargeError     batch over the row/byte limit           RESOURCE_EXHAUSTED
 //   PeerAtCapacityError    every worker busy: back off             RESOURCE_EXHAUSTED
 //   DbCorruptError         corrupt database (quarantined)          DATA_LOSS
+//   DbReplacedError        the file was replaced under the call     UNAVAILABLE
 // Transient trouble (database locked past its deadline, shutting down) is
 // UNAVAILABLE without a reason: retry later.
 //
@@ -49,6 +50,7 @@ absl::Status InvalidRequestError(absl::string_view message);
 absl::Status BatchTooLargeError(absl::string_view message);
 absl::Status PeerAtCapacityError(absl::string_view message);
 absl::Status DbCorruptError(absl::string_view message);
+absl::Status DbReplacedError(absl::string_view message);
 
 // Returns `status` with `reason` attached (replacing any earlier reason).
 absl::Status WithReason(absl::Status status, ErrorReason reason);

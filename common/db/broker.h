@@ -51,6 +51,10 @@ struct BrokerOptions {
   // Flush <db>.pending into the database before reads (Swift always does).
   // Reads made while the broker is Lock()ed never flush.
   bool flush_pending = true;
+  // The file is private to its opener (an rsynced upload being installed):
+  // row merges skip the hash directory's lock, which exists to order them
+  // against replacement of a file that others can see.
+  bool exclusive_file = false;
   // Tombstones deleted per transaction by Reclaim (Swift's
   // RECLAIM_PAGE_SIZE). Only tests change it.
   int reclaim_page_size = 10000;
@@ -94,12 +98,19 @@ class DatabaseBroker {
   // Up to `count` rows with ROWID > `point`, ascending, tombstones included.
   virtual absl::StatusOr<ItemBatch> GetItemsSince(int64_t point, int count) = 0;
 
-  // Merges rows with the type's conflict rules in one transaction (reference
-  // §2.7). If `source` is not empty, raises incoming_sync[source] to the
-  // batch's last ROWID (containers) or its largest ROWID (accounts). Rows of
-  // the other type, or timestamps that do not parse, are INVALID_ARGUMENT
-  // (nothing is written). An empty batch changes nothing, not even the sync
-  // point (Swift would fail on it). Does not flush .pending.
+  // Merges rows with the type's conflict rules in one transaction (Swift's
+  // merge_items: newest timestamp wins per name and policy). If `source` is
+  // not empty, raises incoming_sync[source] to the batch's last ROWID
+  // (containers) or its largest ROWID (accounts). Rows of the other type, or
+  // timestamps that do not parse, are INVALID_ARGUMENT (nothing is written).
+  // An empty batch changes nothing, not even the sync point (Swift would fail
+  // on it). Does not flush .pending.
+  //
+  // The merge runs under the hash directory's lock, after checking that the
+  // file this broker has open is still the one at db_file(): everything that
+  // replaces or removes a database takes that lock too, so a merge that
+  // returns OK is in the file at the path. UNAVAILABLE/DB_REPLACED (nothing
+  // written) if the file was replaced since Open.
   virtual absl::StatusOr<MergeResult> MergeItems(const ItemBatch& items, const std::string& source) = 0;
 
   // Sync tables. GetSync returns -1 when absent.
@@ -107,6 +118,11 @@ class DatabaseBroker {
   virtual absl::StatusOr<std::vector<SyncRecord>> GetSyncs(bool incoming = true) = 0;
   // Inserts or raises each point (never lowers one), in one transaction.
   virtual absl::Status MergeSyncs(const std::vector<SyncRecord>& syncs, bool incoming = true) = 0;
+
+  // True when the file this broker has open is no longer the one at
+  // db_file() (an rsynced copy was installed over it, it was deleted or
+  // quarantined). Reads still see the old file; writes fail.
+  virtual bool HasMoved() = 0;
 
   // Raw metadata JSON ("" for none).
   virtual absl::StatusOr<std::string> GetRawMetadata() = 0;

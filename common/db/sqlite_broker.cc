@@ -108,12 +108,29 @@ std::string SqliteBroker::DeletedQueryMod() const {
 // ---------------------------------------------------------------------------
 // Pending file
 
+bool SqliteBroker::HasMoved() { return conn_ == nullptr || conn_->HasMoved(); }
+
+absl::StatusOr<absl::optional<DirectoryLock>> SqliteBroker::LockForRowWrite() {
+  absl::optional<DirectoryLock> lock;
+  if (!options_.exclusive_file) {
+    ASSIGN_OR_RETURN(DirectoryLock l, LockParentDirectory(db_file(), options_.lock_timeout));
+    lock.emplace(std::move(l));
+  }
+  if (HasMoved()) {
+    return DbReplacedError(absl::StrCat(db_file(), " was replaced or removed since it was opened; nothing written"));
+  }
+  return lock;
+}
+
 absl::Status SqliteBroker::FlushPending() {
   if (!options_.flush_pending || lock_.has_value()) return absl::OkStatus();
   std::string pending_file = absl::StrCat(db_file(), ".pending");
   ASSIGN_OR_RETURN(int64_t size, PendingFileSize(pending_file));
   if (size == 0) return absl::OkStatus();
-  ASSIGN_OR_RETURN(DirectoryLock dir_lock, LockParentDirectory(pending_file, options_.lock_timeout));
+  // The pending rows go into the file at the path, or stay pending: merged
+  // into a file that was replaced meanwhile and then truncated, they would
+  // be lost.
+  ASSIGN_OR_RETURN(absl::optional<DirectoryLock> dir_lock, LockForRowWrite());
   absl::StatusOr<std::string> contents = ReadPendingFile(pending_file);
   if (absl::IsNotFound(contents.status())) return absl::OkStatus();
   if (!contents.ok()) return contents.status();
@@ -128,7 +145,10 @@ absl::Status SqliteBroker::FlushPending() {
 
 absl::Status SqliteBroker::PutRecord(const ItemBatch& row, const std::string& entry, bool use_pending) {
   int64_t applied = 0;
-  if (!use_pending) return Guard(MergeRows(row, "", &applied));
+  if (!use_pending) {
+    ASSIGN_OR_RETURN(absl::optional<DirectoryLock> dir_lock, LockForRowWrite());
+    return Guard(MergeRows(row, "", &applied));
+  }
   RETURN_IF_ERROR(Conn().status());
   // As Swift: never write a pending file next to a database that is gone
   // (locking would even recreate its directory).
@@ -138,7 +158,11 @@ absl::Status SqliteBroker::PutRecord(const ItemBatch& row, const std::string& en
   ASSIGN_OR_RETURN(DirectoryLock dir_lock, LockParentDirectory(pending_file, options_.lock_timeout));
   ASSIGN_OR_RETURN(int64_t size, PendingFileSize(pending_file));
   if (size <= kPendingCap) return AppendPendingFile(pending_file, entry);
-  // Full: merge this record, then the pending entries, now (_commit_puts).
+  // Full: merge this record, then the pending entries, now (_commit_puts),
+  // into the file at the path only (see FlushPending).
+  if (HasMoved()) {
+    return DbReplacedError(absl::StrCat(db_file(), " was replaced or removed since it was opened; nothing written"));
+  }
   ASSIGN_OR_RETURN(std::string contents, ReadPendingFile(pending_file));
   PendingRows rows = DecodePending(type(), contents, pending_file);
   ItemBatch batch = row;
@@ -213,6 +237,13 @@ absl::StatusOr<MergeResult> SqliteBroker::MergeItems(const ItemBatch& items, con
         absl::StrCat(account ? "object" : "container", " rows given to a ", ServerType(type()), " database"));
   }
   MergeResult result;
+  if (items.empty()) {
+    if (!source.empty()) {
+      ASSIGN_OR_RETURN(result.sync_point, GetSync(source, /*incoming=*/true));
+    }
+    return result;
+  }
+  ASSIGN_OR_RETURN(absl::optional<DirectoryLock> dir_lock, LockForRowWrite());
   RETURN_IF_ERROR(Guard(MergeRows(items, source, &result.rows_applied)));
   if (!source.empty()) {
     ASSIGN_OR_RETURN(result.sync_point, GetSync(source, /*incoming=*/true));

@@ -18,6 +18,7 @@
 
 #include "absl/types/optional.h"
 #include "common/db/broker.h"
+#include "common/db/lock_file.h"
 #include "common/db/schema_info.h"
 #include "common/db/sqlite_connection.h"
 #include "common/timestamp.h"
@@ -45,6 +46,7 @@ class SqliteBroker : public DatabaseBroker {
   absl::Status Reclaim(double age_timestamp, double sync_timestamp) override;
   absl::Status Lock() override;
   absl::Status Unlock() override;
+  bool HasMoved() override;
   absl::Status PutObject(const ObjectRecord& object, bool use_pending) override;
   absl::Status PutContainer(const ContainerRecord& container, bool use_pending) override;
   absl::Status MarkDeleted(const std::string& timestamp) override;
@@ -77,6 +79,9 @@ class SqliteBroker : public DatabaseBroker {
 
   // Merges <db>.pending (under the directory lock) unless disabled or locked.
   absl::Status FlushPending();
+  // The hash directory's lock (none for an exclusive file), after checking
+  // that the open file is still the one at the path: DB_REPLACED if not.
+  absl::StatusOr<absl::optional<DirectoryLock>> LockForRowWrite();
   // Swift's put_record().
   absl::Status PutRecord(const ItemBatch& row, const std::string& entry, bool use_pending);
   // The connection, or DbCorruptError after quarantine.

@@ -120,6 +120,9 @@ absl::Status SqliteConnection::Error(int rc, absl::string_view context) const {
       primary == SQLITE_IOERR) {
     return absl::DataLossError(full);
   }
+  if (rc == SQLITE_READONLY_DBMOVED) {
+    return absl::UnavailableError(absl::StrCat(full, " (the file was replaced or removed since it was opened)"));
+  }
   if (IsBusy(rc)) {
     return absl::UnavailableError(
         absl::StrCat(full, " (still locked after ", absl::FormatDuration(busy_timeout_), ")"));
@@ -158,6 +161,12 @@ absl::Status SqliteConnection::Execute(absl::string_view sql) {
 int64_t SqliteConnection::Changes() const { return sqlite3_changes64(db_); }
 
 bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+bool SqliteConnection::HasMoved() const {
+  int moved = 0;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK) return true;
+  return moved != 0;
+}
 
 // ---------------------------------------------------------------------------
 // SqliteStatement

@@ -116,6 +116,13 @@ class SqliteConnection {
   int64_t Changes() const;
   // True inside BEGIN ... COMMIT/ROLLBACK.
   bool InTransaction() const;
+  // True when the file this connection has open is no longer the one at
+  // path() (renamed over, unlinked, its directory moved): SQLite's
+  // SQLITE_FCNTL_HAS_MOVED. SQLite itself refuses to start writing to a moved
+  // file ("attempt to write a readonly database"), but a rename can land
+  // between that check and COMMIT; callers that must not lose a write check
+  // this under the lock that every replacement of the file takes.
+  bool HasMoved() const;
   const std::string& path() const { return path_; }
 
   // The status for SQLite result code `rc` on this connection.

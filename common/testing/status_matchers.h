@@ -34,6 +34,16 @@ MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
   return s.code() == code;
 }
 
+// StatusIs(code, message_matcher): the code and a matcher on the message.
+MATCHER_P2(StatusIs, code, message_matcher,
+           "has status code " + ::testing::PrintToString(code) + " and a message that " +
+               ::testing::DescribeMatcher<std::string>(message_matcher)) {
+  const absl::Status& s = ::dbrepl::testing::GetStatus(arg);
+  *result_listener << "status is " << s;
+  return s.code() == code &&
+         ::testing::Matches(message_matcher)(std::string(s.message()));
+}
+
 }  // namespace dbrepl::testing
 
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::dbrepl::testing::IsOk())

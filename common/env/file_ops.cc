@@ -1,0 +1,84 @@
+#include "common/env/file_ops.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace dbrepl {
+namespace {
+
+std::string DirOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string BaseOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string RandomSuffix() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return absl::StrFormat("%016x", rng());
+}
+
+}  // namespace
+
+absl::Status MakeDirsDurably(Env* env, const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  absl::StatusOr<FileInfo> info = env->Stat(path);
+  if (info.ok()) {
+    if (info->is_directory()) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
+  }
+  if (!absl::IsNotFound(info.status())) return info.status();
+  std::string parent = DirOf(path);
+  if (parent != path) {
+    if (absl::Status s = MakeDirsDurably(env, parent); !s.ok()) return s;
+  }
+  absl::Status made = env->CreateDir(path);
+  if (absl::IsAlreadyExists(made)) {
+    // Someone else made it meanwhile; it must be a directory.
+    absl::StatusOr<FileInfo> now = env->Stat(path);
+    if (now.ok() && now->is_directory()) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
+  }
+  if (!made.ok()) return made;
+  return env->SyncDir(parent);
+}
+
+absl::Status RenameDurably(Env* env, const std::string& from, const std::string& to) {
+  const std::string to_dir = DirOf(to);
+  const std::string from_dir = DirOf(from);
+  if (absl::Status s = MakeDirsDurably(env, to_dir); !s.ok()) return s;
+  absl::StatusOr<FileInfo> source = env->Lstat(from);
+  if (!source.ok()) return source.status();
+  if (absl::Status s = source->is_directory() ? env->SyncDir(from) : env->SyncFile(from); !s.ok()) return s;
+  if (absl::Status s = env->RenameFile(from, to); !s.ok()) return s;
+  if (absl::Status s = env->SyncDir(to_dir); !s.ok()) return s;
+  if (from_dir != to_dir) return env->SyncDir(from_dir);
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(Env* env, const std::string& path, const std::string& data) {
+  const std::string dir = DirOf(path);
+  const std::string tmp = absl::StrCat(dir, "/.", BaseOf(path), ".", RandomSuffix(), ".tmp");
+  absl::Status s = env->WriteNewFile(tmp, data);
+  if (s.ok()) s = env->SyncFile(tmp);
+  if (s.ok()) s = env->RenameFile(tmp, path);
+  if (!s.ok()) {
+    env->RemoveFile(tmp).IgnoreError();
+    return s;
+  }
+  return env->SyncDir(dir);
+}
+
+absl::Status RemoveFileDurably(Env* env, const std::string& path) {
+  if (absl::Status s = env->RemoveFile(path); !s.ok()) return s;
+  return env->SyncDir(DirOf(path));
+}
+
+}  // namespace dbrepl
