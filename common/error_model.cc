@@ -48,6 +48,10 @@ absl::Status DbReplacedError(absl::string_view m) {
   return Make(absl::StatusCode::kUnavailable, m, v1::DB_REPLACED);
 }
 
+absl::Status UploadCorruptError(absl::string_view m) {
+  return Make(absl::StatusCode::kDataLoss, m, v1::UPLOAD_CORRUPT);
+}
+
 absl::Status WithReason(absl::Status status, ErrorReason reason) {
   if (status.ok()) return status;
   status.SetPayload(kReasonPayloadUrl, absl::Cord(v1::ErrorReason_Name(reason)));

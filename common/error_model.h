@@ -19,6 +19,7 @@
 //   PeerAtCapacityError    every worker busy: back off             RESOURCE_EXHAUSTED
 //   DbCorruptError         corrupt database (quarantined)          DATA_LOSS
 //   DbReplacedError        the file was replaced under the call     UNAVAILABLE
+//   UploadCorruptError     an rsynced file is not a Swift database  DATA_LOSS
 // Transient trouble (database locked past its deadline, shutting down) is
 // UNAVAILABLE without a reason: retry later.
 //
@@ -51,6 +52,7 @@ absl::Status BatchTooLargeError(absl::string_view message);
 absl::Status PeerAtCapacityError(absl::string_view message);
 absl::Status DbCorruptError(absl::string_view message);
 absl::Status DbReplacedError(absl::string_view message);
+absl::Status UploadCorruptError(absl::string_view message);
 
 // Returns `status` with `reason` attached (replacing any earlier reason).
 absl::Status WithReason(absl::Status status, ErrorReason reason);

@@ -8,6 +8,29 @@
 
 namespace dbrepl::peer {
 
+absl::Status CheckPlainPath(Env* env, const LocatedDb& db) {
+  // <device>/<datadir>/<part>/<suffix>/<hash>/<hash>.db, from the top.
+  std::string path = db.device_path;
+  const std::string rel = db.db_file.substr(db.device_path.size() + 1);
+  size_t start = 0;
+  while (start <= rel.size()) {
+    size_t slash = rel.find('/', start);
+    std::string component = rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    path = JoinPath(path, component);
+    absl::StatusOr<FileInfo> info = env->Lstat(path);
+    if (!info.ok()) {
+      if (absl::IsNotFound(info.status())) return absl::OkStatus();
+      return info.status();
+    }
+    if (info->is_symlink()) {
+      return InvalidRequestError(absl::StrCat(path, " is a symlink; refusing to follow it for ", db.LogName()));
+    }
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return absl::OkStatus();
+}
+
 std::string LocatedDb::LogName() const { return absl::StrCat(device, "/", partition, "/", hash); }
 
 absl::Status DbLocator::Validate(const v1::DbRef& ref) {

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/db_type.h"
+#include "common/env/env.h"
 #include "dbrepl/v1/db.pb.h"
 
 namespace dbrepl::peer {
@@ -27,6 +28,14 @@ struct LocatedDb {
   // "sdb1/123/<hash>" for log lines.
   std::string LogName() const;
 };
+
+// OK unless a directory between the device and the database (datadir,
+// partition, suffix, hash directory) or the database file itself is a
+// symlink: an rsync daemon writable over the devices root could plant one,
+// and following it would let a call read or write outside the root. The
+// device directory itself is the operator's and may be a link. Names that do
+// not exist yet are fine. INVALID_ARGUMENT/INVALID_REQUEST naming the link.
+absl::Status CheckPlainPath(Env* env, const LocatedDb& db);
 
 class DbLocator {
  public:

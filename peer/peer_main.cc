@@ -18,6 +18,7 @@
 #include "peer/peer_metrics.h"
 #include "peer/peer_service.h"
 #include "peer/rsync_daemon.h"
+#include "peer/upload.h"
 
 DEFINE_int32(max_concurrent_calls, 64,
              "Calls served at once; more are refused with RESOURCE_EXHAUSTED so senders back off.");
@@ -81,6 +82,8 @@ int main(int argc, char** argv) {
   service_options.max_batch_rows = FLAGS_max_batch_rows;
   service_options.max_batch_bytes = FLAGS_max_batch_bytes;
   dbrepl::peer::PeerService service(service_options, &metrics);
+  // Uploads a crash left half-installed: the senders ship them again.
+  dbrepl::peer::RemoveAbandonedUploads(dbrepl::Env::Default(), config->devices);
 
   dbrepl::GrpcServerOptions options;
   options.name = "dbrepl-peer";

@@ -18,7 +18,7 @@ std::string DescribeRef(const v1::DbRef& ref) {
 PeerService::PeerService(PeerServiceOptions options, PeerMetrics* metrics)
     : options_(options),
       locator_(options.devices, options.mount_check),
-      rpc_(options.busy_timeout),
+      rpc_(ReplicatorRpcOptions{options.busy_timeout}),
       limiter_(options.max_concurrent_calls),
       metrics_(metrics) {}
 

@@ -1,12 +1,16 @@
 #include "peer/replicator_rpc.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/db/lock_file.h"
+#include "common/env/file_ops.h"
 #include "common/error_model.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
+#include "peer/upload.h"
 
 namespace dbrepl::peer {
 namespace {
@@ -16,36 +20,59 @@ constexpr int kFoldBatch = 1000;
 // Corruption found while opening or reading: the broker has quarantined the
 // database; the sender should treat it as missing and ship a fresh copy.
 absl::Status AsMissingIfCorrupt(absl::Status s, const LocatedDb& db) {
-  if (s.code() == absl::StatusCode::kDataLoss) {
+  if (s.code() == absl::StatusCode::kDataLoss && GetReason(s) != v1::UPLOAD_CORRUPT) {
     LOG(WARNING) << db.LogName() << ": quarantined corrupt database: " << s.message();
     return DbQuarantinedError(absl::StrCat("database ", db.LogName(), " was corrupt and has been quarantined"));
   }
   return s;
 }
 
-// "<hash>.db" or "<hash>_<epoch>.db" (Swift's sharding epoch names).
+// Swift's sharding epoch: Timestamp.normal, "%016.05f" (10 digits, '.', 5).
+bool IsEpoch(absl::string_view s) {
+  if (s.size() != 16 || s[10] != '.') return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i != 10 && !absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+// "<hash>.db" or "<hash>_<epoch>.db" (Swift's make_db_file_path).
 absl::Status ValidateDbBasename(const std::string& basename, const std::string& hash) {
   if (basename == hash + ".db") return absl::OkStatus();
   if (absl::StartsWith(basename, hash + "_") && absl::EndsWith(basename, ".db") &&
-      ValidateFileName(basename).ok()) {
+      IsEpoch(absl::string_view(basename).substr(hash.size() + 1, basename.size() - hash.size() - 4))) {
     return absl::OkStatus();
   }
   return InvalidRequestError(absl::StrCat("db_basename '", basename, "' must be ", hash, ".db or ", hash,
-                                          "_<epoch>.db"));
+                                          "_<epoch>.db with a Swift timestamp as epoch"));
 }
+
+bool Exists(Env* env, const std::string& path) { return env->Lstat(path).ok(); }
 
 }  // namespace
 
 BrokerOptions ReplicatorRpc::OptionsFor(absl::Time deadline) const {
   BrokerOptions o;
-  o.busy_timeout = std::max(absl::ZeroDuration(), std::min(busy_timeout_, deadline - absl::Now()));
+  o.busy_timeout = std::max(absl::ZeroDuration(), std::min(options_.busy_timeout, deadline - absl::Now()));
+  o.lock_timeout = std::max(absl::ZeroDuration(), std::min(options_.lock_timeout, deadline - absl::Now()));
   return o;
 }
 
+absl::Status ReplicatorRpc::PrepareTmpDir(const LocatedDb& db) {
+  // Someone may be about to rsync into tmp/ after our NOT_FOUND.
+  absl::StatusOr<FileInfo> tmp = options_.env->Lstat(db.tmp_dir);
+  if (tmp.ok()) {
+    if (tmp->is_directory()) return absl::OkStatus();
+    return DeviceUnavailableError(absl::StrCat(db.tmp_dir, " is not a plain directory; refusing to use ", db.device));
+  }
+  if (!absl::IsNotFound(tmp.status())) return tmp.status();
+  return MakeDirsDurably(options_.env, db.tmp_dir);
+}
+
 absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenExisting(const LocatedDb& db,
-                                                                             const std::string& file,
                                                                              absl::Time deadline) {
-  auto broker = DatabaseBroker::Open(db.type, file, OptionsFor(deadline));
+  RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
+  auto broker = DatabaseBroker::Open(db.type, db.db_file, OptionsFor(deadline));
   if (!broker.ok()) {
     if (broker.status().code() == absl::StatusCode::kNotFound) {
       return DbNotFoundError(absl::StrCat("no database ", db.LogName()));
@@ -56,10 +83,8 @@ absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenExisting(cons
 }
 
 absl::StatusOr<SyncResult> ReplicatorRpc::Sync(const LocatedDb& db, const RemoteInfo& remote, absl::Time deadline) {
-  // Someone may be about to rsync into tmp/ after our NOT_FOUND.
-  RETURN_IF_ERROR(MakeDirs(db.tmp_dir));
-  if (!PathExists(db.db_file)) return DbNotFoundError(absl::StrCat("no database ", db.LogName()));
-  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, OpenExisting(db, db.db_file, deadline));
+  RETURN_IF_ERROR(PrepareTmpDir(db));
+  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, OpenExisting(db, deadline));
 
   SyncResult result;
   absl::StatusOr<ReplicationInfo> info = broker->GetReplicationInfo();
@@ -84,7 +109,8 @@ absl::StatusOr<SyncResult> ReplicatorRpc::Sync(const LocatedDb& db, const Remote
   ASSIGN_OR_RETURN(result.point, broker->GetSync(remote.id, /*incoming=*/true));
   if (remote.hash == info->hash && result.point < remote.max_row) {
     // Same rows on both sides (e.g. both took the same PUTs from the proxy):
-    // record that we hold everything the sender has.
+    // record that we hold everything the sender has. Sound because both
+    // hashes and max_rows were read in one snapshot each.
     RETURN_IF_ERROR(broker->MergeSyncs({SyncRecord{remote.id, remote.max_row, 0}}, /*incoming=*/true));
     result.point = remote.max_row;
   }
@@ -93,9 +119,8 @@ absl::StatusOr<SyncResult> ReplicatorRpc::Sync(const LocatedDb& db, const Remote
 
 absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenForMerge(const LocatedDb& db,
                                                                             absl::Time deadline) {
-  RETURN_IF_ERROR(MakeDirs(db.tmp_dir));
-  if (!PathExists(db.db_file)) return DbNotFoundError(absl::StrCat("no database ", db.LogName()));
-  return OpenExisting(db, db.db_file, deadline);
+  RETURN_IF_ERROR(PrepareTmpDir(db));
+  return OpenExisting(db, deadline);
 }
 
 absl::Status ReplicatorRpc::MergeSyncs(const LocatedDb& db, const std::vector<SyncRecord>& syncs,
@@ -103,42 +128,41 @@ absl::Status ReplicatorRpc::MergeSyncs(const LocatedDb& db, const std::vector<Sy
   for (const SyncRecord& s : syncs) {
     if (s.remote_id.empty()) return InvalidRequestError("sync point with an empty remote_id");
   }
-  RETURN_IF_ERROR(MakeDirs(db.tmp_dir));
-  if (!PathExists(db.db_file)) return DbNotFoundError(absl::StrCat("no database ", db.LogName()));
-  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, OpenExisting(db, db.db_file, deadline));
+  RETURN_IF_ERROR(PrepareTmpDir(db));
+  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, OpenExisting(db, deadline));
   return AsMissingIfCorrupt(broker->MergeSyncs(syncs, /*incoming=*/true), db);
 }
 
 absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, const std::string& tmp_name,
                                                          const std::string& db_basename, absl::Time deadline) {
-  if (absl::Status s = ValidateFileName(tmp_name); !s.ok()) return InvalidRequestError(s.message());
   std::string target = db.db_file;
   if (!db_basename.empty()) {
     RETURN_IF_ERROR(ValidateDbBasename(db_basename, db.hash));
     target = JoinPath(Dirname(db.db_file), db_basename);
   }
-  std::string tmp = JoinPath(db.tmp_dir, tmp_name);
-  if (PathExists(target)) {
+  RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
+  if (Exists(options_.env, target)) {
     return RsyncPreconditionError(absl::StrCat("database ", db.LogName(), " already exists"));
   }
-  if (!PathExists(tmp)) return RsyncPreconditionError(absl::StrCat("no rsynced file tmp/", tmp_name));
+  ASSIGN_OR_RETURN(Upload upload, Upload::Claim(options_.env, db, tmp_name));
   std::string new_id;
   {
-    absl::StatusOr<std::unique_ptr<DatabaseBroker>> broker = DatabaseBroker::Open(db.type, tmp, OptionsFor(deadline));
-    if (!broker.ok()) {
-      // A corrupt upload is the sender's problem; it is not installed.
-      return absl::Status(broker.status().code() == absl::StatusCode::kDataLoss ? absl::StatusCode::kDataLoss
-                                                                                 : broker.status().code(),
-                          absl::StrCat("rsynced file tmp/", tmp_name, ": ", broker.status().message()));
-    }
-    ASSIGN_OR_RETURN(new_id, (*broker)->NewId(tmp_name));
-  }  // Close the connection before the rename: no journal may follow the file.
+    ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> fresh, upload.OpenVerified(OptionsFor(deadline).busy_timeout));
+    // The sender is recorded as synced up to the upload's own highest ROWID:
+    // exactly the rows that arrived.
+    ASSIGN_OR_RETURN(new_id, fresh->NewId(tmp_name));
+  }  // Closed before the rename: no journal may follow the file.
   Step("before_rename");
-  // A concurrent CompleteRsync may have won the race meanwhile.
-  if (PathExists(target)) {
-    return RsyncPreconditionError(absl::StrCat("database ", db.LogName(), " already exists"));
+  const std::string hash_dir = Dirname(target);
+  RETURN_IF_ERROR(MakeDirsDurably(options_.env, hash_dir));
+  {
+    ASSIGN_OR_RETURN(DirectoryLock lock, LockExistingDirectory(hash_dir, OptionsFor(deadline).lock_timeout));
+    // A concurrent install may have won the race meanwhile.
+    if (Exists(options_.env, target)) {
+      return RsyncPreconditionError(absl::StrCat("database ", db.LogName(), " already exists"));
+    }
+    RETURN_IF_ERROR(upload.Install(target));
   }
-  RETURN_IF_ERROR(RenameDurably(tmp, target));
   Step("after_rename");
   LOG(INFO) << db.LogName() << ": installed rsynced database from " << tmp_name << " as id " << new_id;
   return new_id;
@@ -155,44 +179,58 @@ absl::StatusOr<int64_t> FoldRows(DatabaseBroker& from, DatabaseBroker& to, int64
   }
 }
 
+namespace {
+
+// The existing database's incoming syncs, metadata and timestamps, into the
+// fresh copy (its rows are folded separately).
+absl::Status FoldState(DatabaseBroker& existing, DatabaseBroker& fresh) {
+  ASSIGN_OR_RETURN(std::vector<SyncRecord> syncs, existing.GetSyncs(/*incoming=*/true));
+  if (!syncs.empty()) RETURN_IF_ERROR(fresh.MergeSyncs(syncs, /*incoming=*/true));
+  ASSIGN_OR_RETURN(std::string metadata, existing.GetRawMetadata());
+  if (!metadata.empty()) RETURN_IF_ERROR(fresh.UpdateMetadata(metadata));
+  ASSIGN_OR_RETURN(ReplicationInfo info, existing.GetReplicationInfo());
+  return fresh.MergeTimestamps(info.created_at, info.put_timestamp, info.delete_timestamp);
+}
+
+}  // namespace
+
 absl::StatusOr<RsyncThenMergeResult> ReplicatorRpc::RsyncThenMerge(const LocatedDb& db, const std::string& tmp_name,
                                                                    absl::Time deadline) {
-  if (absl::Status s = ValidateFileName(tmp_name); !s.ok()) return InvalidRequestError(s.message());
-  std::string tmp = JoinPath(db.tmp_dir, tmp_name);
-  if (!PathExists(tmp) || !PathExists(db.db_file)) {
+  RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
+  if (!Exists(options_.env, db.db_file)) {
     return RsyncPreconditionError(absl::StrCat("rsync_then_merge needs both tmp/", tmp_name, " and ", db.LogName()));
   }
+  ASSIGN_OR_RETURN(Upload upload, Upload::Claim(options_.env, db, tmp_name));
   RsyncThenMergeResult result;
   {
-    absl::StatusOr<std::unique_ptr<DatabaseBroker>> fresh = DatabaseBroker::Open(db.type, tmp, OptionsFor(deadline));
-    if (!fresh.ok()) {
-      return absl::Status(fresh.status().code(),
-                          absl::StrCat("rsynced file tmp/", tmp_name, ": ", fresh.status().message()));
-    }
-    ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> existing, OpenExisting(db, db.db_file, deadline));
-    DatabaseBroker& fresh_db = **fresh;
+    ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> fresh, upload.OpenVerified(OptionsFor(deadline).busy_timeout));
+    // New id first, so the sender's sync point is the upload's own highest
+    // ROWID. Swift calls newid after the fold and records the folded rows'
+    // ROWIDs too, which can claim sender rows that never arrived.
+    ASSIGN_OR_RETURN(result.new_id, fresh->NewId(tmp_name));
+    ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> existing, OpenExisting(db, deadline));
 
-    // Fold the existing rows, incoming syncs and metadata into the fresh copy.
-    ASSIGN_OR_RETURN(int64_t point, FoldRows(*existing, fresh_db, -1, &result.rows_folded));
+    // The long fold runs without locks; writers keep writing.
+    absl::StatusOr<int64_t> point = FoldRows(*existing, *fresh, -1, &result.rows_folded);
+    if (!point.ok()) return AsMissingIfCorrupt(point.status(), db);
     Step("after_fold");
-    ASSIGN_OR_RETURN(std::vector<SyncRecord> syncs, existing->GetSyncs(/*incoming=*/true));
-    RETURN_IF_ERROR(fresh_db.MergeSyncs(syncs, /*incoming=*/true));
-    ASSIGN_OR_RETURN(result.new_id, fresh_db.NewId(tmp_name));
+    RETURN_IF_ERROR(AsMissingIfCorrupt(FoldState(*existing, *fresh), db));
 
-    // Lock the existing database against writers, catch up with rows written
-    // while we folded, then swap. Swift skips the catch-up and can lose rows
-    // written during the fold.
-    RETURN_IF_ERROR(existing->Lock());
+    // The swap: with the hash directory locked (no install, delete or
+    // .pending flush can run) and the existing file locked against direct
+    // writers, catch up with what was written during the fold, then rename.
+    ASSIGN_OR_RETURN(DirectoryLock dir_lock,
+                     LockExistingDirectory(Dirname(db.db_file), OptionsFor(deadline).lock_timeout));
+    if (existing->HasMoved()) {
+      return DbReplacedError(absl::StrCat(db.LogName(), " was replaced during rsync_then_merge; nothing installed"));
+    }
+    RETURN_IF_ERROR(AsMissingIfCorrupt(existing->Lock(), db));
     absl::Status swap = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(point, FoldRows(*existing, fresh_db, point, &result.rows_folded));
-      ASSIGN_OR_RETURN(std::string metadata, existing->GetRawMetadata());
-      if (!metadata.empty()) RETURN_IF_ERROR(fresh_db.UpdateMetadata(metadata));
-      fresh->reset();  // Close the fresh copy: committed, no journal.
-      if (!PathExists(tmp) || !PathExists(db.db_file)) {
-        return RsyncPreconditionError(absl::StrCat("tmp/", tmp_name, " or ", db.LogName(), " vanished"));
-      }
+      ASSIGN_OR_RETURN(point, FoldRows(*existing, *fresh, *point, &result.rows_folded));
+      RETURN_IF_ERROR(FoldState(*existing, *fresh));
+      fresh.reset();  // Committed and closed: no journal follows the file.
       Step("before_rename");
-      return RenameDurably(tmp, db.db_file);
+      return upload.Install(db.db_file);
     }();
     absl::Status unlock = existing->Unlock();
     if (!swap.ok()) return AsMissingIfCorrupt(swap, db);

@@ -1,19 +1,33 @@
 // ReplicatorRpc: the receiving side of replication, with Swift's semantics
-// (swift/common/db_replicator.py ReplicatorRpc; reference §1.3-1.4), free of
-// gRPC: PeerService validates and converts, this class decides.
+// (swift/common/db_replicator.py, class ReplicatorRpc), free of gRPC:
+// PeerService validates and converts, this class decides.
 //
 //   ReplicatorRpc rpc(options);
-//   ASSIGN_OR_RETURN(SyncResult r, rpc.Sync(located_db, remote));
+//   ASSIGN_OR_RETURN(SyncResult r, rpc.Sync(located_db, remote, deadline));
 //
 // Every method takes a database already located and validated by DbLocator.
 // A database discovered corrupt is quarantined by the broker and answered as
 // NOT_FOUND/DB_QUARANTINED, so the sender ships a fresh copy.
 //
-// Thread-safe: each call opens its own brokers. Concurrent calls on one
-// database serialise on SQLite's locks (busy-retried until the deadline).
+// What keeps rows from being lost when several senders, Swift's own servers
+// and this peer touch one database at once:
+//   * every row merge (MergeItems, .pending flushes) and every replacement of
+//     the database file (CompleteRsync, RsyncThenMerge; handoff deletion and
+//     quarantine elsewhere) happens under the hash directory's .lock, and a
+//     merge first checks that its open file is still the one at the path, so
+//     a merge answered OK is in the file at the path;
+//   * an rsynced upload is first renamed to a private name (peer/upload.h), so
+//     a concurrent rsync of the same name cannot swap it after it was checked;
+//   * a sync point is only raised for rows the receiver holds: CompleteRsync
+//     and RsyncThenMerge record the upload's own highest ROWID for the sender
+//     (before any local rows are folded in), hash matches use replication info
+//     read in one snapshot (common/db/broker.h).
+//
+// Thread-safe: each call opens its own brokers.
 #ifndef DBREPL_PEER_REPLICATOR_RPC_H_
 #define DBREPL_PEER_REPLICATOR_RPC_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +35,7 @@
 #include "absl/time/time.h"
 #include "common/db/broker.h"
 #include "common/db/records.h"
+#include "common/env/env.h"
 #include "peer/db_locator.h"
 
 namespace dbrepl::peer {
@@ -46,39 +61,54 @@ struct RsyncThenMergeResult {
   int64_t rows_folded = 0;
 };
 
+struct ReplicatorRpcOptions {
+  // The longest a call waits for a locked database (further bounded by each
+  // call's deadline).
+  absl::Duration busy_timeout = absl::Seconds(25);
+  // How long to wait for a hash directory's .lock (Swift's 10 s).
+  absl::Duration lock_timeout = absl::Seconds(10);
+  // Filesystem and clock; not owned. Tests inject faults here.
+  Env* env = Env::Default();
+};
+
 class ReplicatorRpc {
  public:
-  // `busy_timeout`: the longest a call waits for a locked database (further
-  // bounded by each call's deadline).
-  explicit ReplicatorRpc(absl::Duration busy_timeout = absl::Seconds(25)) : busy_timeout_(busy_timeout) {}
+  explicit ReplicatorRpc(ReplicatorRpcOptions options = {}) : options_(std::move(options)) {}
 
   // Swift's sync. Creates <device>/tmp first. NOT_FOUND/DB_NOT_FOUND when the
   // database is missing.
   absl::StatusOr<SyncResult> Sync(const LocatedDb& db, const RemoteInfo& remote, absl::Time deadline);
 
-  // Opens the database for a MergeItems stream. NOT_FOUND when missing.
+  // Opens the database for a MergeItems stream. NOT_FOUND when missing. Each
+  // batch is merged with DatabaseBroker::MergeItems, which refuses with
+  // UNAVAILABLE/DB_REPLACED once the file at the path is another one.
   absl::StatusOr<std::unique_ptr<DatabaseBroker>> OpenForMerge(const LocatedDb& db, absl::Time deadline);
 
   // Swift's merge_syncs (incoming table).
   absl::Status MergeSyncs(const LocatedDb& db, const std::vector<SyncRecord>& syncs, absl::Time deadline);
 
-  // Swift's complete_rsync. `db_basename` may be empty ("<hash>.db").
-  // Returns the new id. NOT_FOUND/RSYNC_PRECONDITION when the target exists or
-  // the tmp file is missing.
+  // Swift's complete_rsync: installs tmp/<tmp_name> as the database under a
+  // new id, with the sender recorded as synced up to the upload's highest
+  // ROWID. `db_basename` may be empty ("<hash>.db"). Returns the new id.
+  // NOT_FOUND/RSYNC_PRECONDITION when the target exists or the tmp file is
+  // missing; DATA_LOSS/UPLOAD_CORRUPT for an upload that is not a usable
+  // Swift database of the type.
   absl::StatusOr<std::string> CompleteRsync(const LocatedDb& db, const std::string& tmp_name,
                                             const std::string& db_basename, absl::Time deadline);
 
-  // Swift's rsync_then_merge. NOT_FOUND/RSYNC_PRECONDITION unless both the tmp
-  // file and the database exist. The swap is a single rename done while the
-  // existing database is locked against writers, after a final catch-up of
-  // rows written during the fold, so no row is lost and a crash leaves either
-  // the old or the new database whole.
+  // Swift's rsync_then_merge: folds the existing database's rows, incoming
+  // syncs and metadata into tmp/<tmp_name> and swaps it in under a new id.
+  // The final catch-up fold and the rename happen with the hash directory
+  // locked and the existing database locked against writers, so no row
+  // written meanwhile is lost and a crash leaves the old or the new database
+  // whole. NOT_FOUND/RSYNC_PRECONDITION unless both exist;
+  // UNAVAILABLE/DB_REPLACED if the database was replaced during the fold.
   absl::StatusOr<RsyncThenMergeResult> RsyncThenMerge(const LocatedDb& db, const std::string& tmp_name,
                                                       absl::Time deadline);
 
   // Test-only fault injection: called between the named steps of
-  // CompleteRsync/RsyncThenMerge ("before_rename", ...). A crash test makes it
-  // kill the process.
+  // CompleteRsync/RsyncThenMerge ("after_fold", "before_rename",
+  // "after_rename"). A crash test makes it kill the process.
   void set_step_hook_for_testing(std::function<void(const std::string& step)> hook) {
     step_hook_ = std::move(hook);
   }
@@ -88,10 +118,10 @@ class ReplicatorRpc {
   void Step(const std::string& name) const {
     if (step_hook_) step_hook_(name);
   }
-  absl::StatusOr<std::unique_ptr<DatabaseBroker>> OpenExisting(const LocatedDb& db, const std::string& file,
-                                                               absl::Time deadline);
+  absl::StatusOr<std::unique_ptr<DatabaseBroker>> OpenExisting(const LocatedDb& db, absl::Time deadline);
+  absl::Status PrepareTmpDir(const LocatedDb& db);
 
-  const absl::Duration busy_timeout_;
+  const ReplicatorRpcOptions options_;
   std::function<void(const std::string&)> step_hook_;
 };
 

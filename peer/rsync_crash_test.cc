@@ -1,8 +1,13 @@
-// Crash safety of CompleteRsync and RsyncThenMerge: a child process runs the
-// operation and is killed (SIGKILL, no cleanup) at each step; the parent then
-// reopens everything and checks that the installed database is whole (either
-// the old or the new one, never a mix) and that no row is lost: whatever was
-// not yet installed is still intact in tmp/ for the sender's retry.
+// Crash safety of CompleteRsync and RsyncThenMerge, two ways:
+//  * a child process runs the operation and is killed (SIGKILL, no cleanup)
+//    at each named step;
+//  * the operation runs on a fault-injecting Env that "loses power" after
+//    each of its filesystem calls in turn, dropping every rename, file and
+//    directory that was not yet fsynced (common/env/testing).
+// Afterwards the database at the path is whole and is either the old one or
+// the new one, never a mix; an upload not installed is left whole under its
+// private name (removed at the next start-up, the sender ships it again); and
+// a retry completes.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,18 +15,37 @@
 #include <fstream>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/broker.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
+#include "common/env/testing/fault_injection_env.h"
+#include "common/error_model.h"
 #include "peer/replicator_rpc.h"
+#include "peer/upload.h"
 
 namespace dbrepl::peer {
 namespace {
 
 constexpr char kHash[] = "e8fbcd486a77117e2cd3398aa1f9485f";
+
+using ::dbrepl::testing::FaultInjectionEnv;
+
+// Files in `dir`, without the lock file.
+std::vector<std::string> Files(const std::string& dir) {
+  std::vector<std::string> out;
+  absl::StatusOr<std::vector<std::string>> names = Env::Default()->ListDir(dir);
+  if (!names.ok()) return out;
+  for (const std::string& n : *names) {
+    if (n != ".lock") out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 
 std::set<std::string> Names(const std::string& file) {
   std::set<std::string> names;
@@ -73,6 +97,23 @@ CrashSetup Prepare(const std::string& name, bool with_existing) {
   return s;
 }
 
+// Where the upload is now: tmp/sender, or claimed under a private name.
+std::string UploadFile(const CrashSetup& s) {
+  if (PathExists(s.tmp)) return s.tmp;
+  for (const std::string& n : Files(s.db.tmp_dir)) {
+    if (absl::StartsWith(n, ".sender.") && absl::EndsWith(n, ".installing")) return s.db.tmp_dir + "/" + n;
+  }
+  return "";
+}
+
+// A fresh copy of the sender's database at tmp/sender, as its next rsync.
+void Resend(const CrashSetup& s, const std::string& name) {
+  std::string src = absl::StrCat(getenv("TEST_TMPDIR"), "/resend_", name, "/src/containers/3/85f/", kHash, "/", kHash,
+                                 ".db");
+  Fill(src, 100, 50);
+  ASSERT_OK(RenameDurably(src, s.tmp));
+}
+
 // Runs `op` in a child that SIGKILLs itself at `crash_step`. Returns true if
 // the child died there.
 bool RunAndCrash(const std::function<void(ReplicatorRpc&)>& op, const std::string& crash_step) {
@@ -101,20 +142,26 @@ TEST_P(RsyncThenMergeCrashTest, OldOrNewDatabaseIsWholeAfterACrash) {
   std::set<std::string> installed = Names(s.db.db_file);
   if (step == "after_rename") {
     EXPECT_EQ(installed.size(), 100u);  // The merged database.
-    EXPECT_FALSE(PathExists(s.tmp));
+    EXPECT_EQ(UploadFile(s), "");
   } else {
     EXPECT_EQ(installed.size(), 50u);  // The old database, untouched.
     EXPECT_TRUE(installed.count("o0") && installed.count("o49"));
-    // The upload is still whole in tmp/ (possibly with local rows already
-    // folded in): a retry loses nothing.
-    std::set<std::string> upload = Names(s.tmp);
+    // The upload is whole under its private name (possibly with local rows
+    // already folded in): nothing of the sender's is lost.
+    std::string upload_file = UploadFile(s);
+    ASSERT_NE(upload_file, "");
+    std::set<std::string> upload = Names(upload_file);
     EXPECT_TRUE(upload.count("o100") && upload.count("o149"));
-    // A retry after the crash completes the merge.
+    // Start-up removes it; the sender's next rsync and a retry complete.
+    EXPECT_EQ(RemoveAbandonedUploads(Env::Default(), s.devices), 1);
+    EXPECT_EQ(Files(s.db.tmp_dir), std::vector<std::string>{});
+    Resend(s, "rtm_" + step);
     ReplicatorRpc rpc;
     ASSERT_OK(rpc.RsyncThenMerge(s.db, "sender", absl::Now() + absl::Seconds(30)).status());
     EXPECT_EQ(Names(s.db.db_file).size(), 100u);
   }
   EXPECT_FALSE(PathExists(s.db.db_file + "-journal"));
+  EXPECT_EQ(Files(s.db.tmp_dir), std::vector<std::string>{});
 }
 
 INSTANTIATE_TEST_SUITE_P(Steps, RsyncThenMergeCrashTest,
@@ -134,14 +181,77 @@ TEST_P(CompleteRsyncCrashTest, DatabaseIsAbsentOrWholeAfterACrash) {
     EXPECT_EQ(Names(s.db.db_file).size(), 50u);
   } else {
     EXPECT_FALSE(PathExists(s.db.db_file));
-    EXPECT_EQ(Names(s.tmp).size(), 50u);
+    std::string upload_file = UploadFile(s);
+    ASSERT_NE(upload_file, "");
+    EXPECT_EQ(Names(upload_file).size(), 50u);
+    EXPECT_EQ(RemoveAbandonedUploads(Env::Default(), s.devices), 1);
+    Resend(s, "cr_" + step);
     ReplicatorRpc rpc;
     ASSERT_OK(rpc.CompleteRsync(s.db, "sender", "", absl::Now() + absl::Seconds(30)).status());
     EXPECT_EQ(Names(s.db.db_file).size(), 50u);
   }
+  EXPECT_EQ(Files(s.db.tmp_dir), std::vector<std::string>{});
 }
 
 INSTANTIATE_TEST_SUITE_P(Steps, CompleteRsyncCrashTest, ::testing::Values("before_rename", "after_rename"));
+
+// Power loss after each filesystem call of the operation in turn.
+class PowerLossTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PowerLossTest, DatabaseIsOldOrNewAndWholeAfterPowerLossAtEveryStep) {
+  const bool then_merge = GetParam();
+  int crash_at = 0;
+  for (;; ++crash_at) {
+    const std::string name = absl::StrCat(then_merge ? "pl_rtm_" : "pl_cr_", crash_at);
+    CrashSetup s = Prepare(name, /*with_existing=*/then_merge);
+    std::string backups = absl::StrCat(getenv("TEST_TMPDIR"), "/", name, "_backups");
+    ASSERT_OK(MakeDirs(backups));
+    FaultInjectionEnv env(Env::Default(), backups);
+    ReplicatorRpcOptions options;
+    options.env = &env;
+    ReplicatorRpc rpc(options);
+    env.CrashAfter(crash_at);
+    absl::Status status = then_merge ? rpc.RsyncThenMerge(s.db, "sender", absl::Now() + absl::Seconds(30)).status()
+                                     : rpc.CompleteRsync(s.db, "sender", "", absl::Now() + absl::Seconds(30)).status();
+    const bool crashed = env.crashed();
+    ASSERT_OK(env.DropUnsyncedChanges());
+    SCOPED_TRACE(absl::StrCat("power lost after ", crash_at, " filesystem calls"));
+    if (!crashed) {
+      ASSERT_OK(status);
+      EXPECT_EQ(Names(s.db.db_file).size(), then_merge ? 100u : 50u);
+      break;
+    }
+    // Old or new, whole.
+    if (PathExists(s.db.db_file)) {
+      size_t n = Names(s.db.db_file).size();
+      EXPECT_TRUE(n == (then_merge ? 100u : 50u) || (then_merge && n == 50u)) << n;
+    } else {
+      EXPECT_FALSE(then_merge) << "the existing database vanished";
+    }
+    // Whatever was not installed is whole where it was left, and a retry
+    // (after start-up cleanup and the sender's next rsync) completes.
+    std::string upload_file = UploadFile(s);
+    if (!upload_file.empty()) EXPECT_EQ(Names(upload_file).count("o149"), 1u);
+    RemoveAbandonedUploads(Env::Default(), s.devices);
+    if (!PathExists(s.tmp)) Resend(s, name);
+    ReplicatorRpc retry;
+    absl::Status again = then_merge ? retry.RsyncThenMerge(s.db, "sender", absl::Now() + absl::Seconds(30)).status()
+                                    : retry.CompleteRsync(s.db, "sender", "", absl::Now() + absl::Seconds(30)).status();
+    if (!then_merge && !again.ok()) {
+      EXPECT_EQ(GetReason(again), v1::RSYNC_PRECONDITION);  // Installed before the power went.
+      EXPECT_EQ(Names(s.db.db_file).size(), 50u);
+    } else {
+      ASSERT_OK(again);
+    }
+    EXPECT_EQ(Names(s.db.db_file).size(), then_merge ? 100u : 50u);
+  }
+  EXPECT_GE(crash_at, 4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, PowerLossTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "RsyncThenMerge" : "CompleteRsync";
+                         });
 
 }  // namespace
 }  // namespace dbrepl::peer

@@ -51,6 +51,10 @@ struct BrokerOptions {
   // Flush <db>.pending into the database before reads (Swift always does).
   // Reads made while the broker is Lock()ed never flush.
   bool flush_pending = true;
+  // The device named in new ids (NewId); empty: the path component four
+  // levels above the hash directory, as Swift derives it. An upload in
+  // <device>/tmp/ must say, since its path does not have that shape.
+  std::string device_name;
   // The file is private to its opener (an rsynced upload being installed):
   // row merges skip the hash directory's lock, which exists to order them
   // against replacement of a file that others can see.

@@ -30,9 +30,21 @@ DirectoryLock::~DirectoryLock() {
 absl::StatusOr<DirectoryLock> LockDirectory(const std::string& dir, absl::Duration timeout) {
   const std::string directory = dir.empty() ? "." : dir;
   if (absl::Status s = MakeDirs(directory); !s.ok()) return s;
+  return LockExistingDirectory(directory, timeout);
+}
+
+absl::StatusOr<DirectoryLock> LockExistingDirectory(const std::string& dir, absl::Duration timeout) {
+  const std::string directory = dir.empty() ? "." : dir;
   std::string lock_path = absl::StrCat(directory, "/.lock");
-  int fd = open(lock_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0777);
-  if (fd < 0) return absl::InternalError(absl::StrCat("open ", lock_path, ": ", std::strerror(errno)));
+  // Never through a symlink: a planted .lock must not create files elsewhere.
+  int fd = open(lock_path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0777);
+  if (fd < 0) {
+    int e = errno;
+    std::string message = absl::StrCat("open ", lock_path, ": ", std::strerror(e));
+    if (e == ENOENT) return absl::NotFoundError(message);
+    if (e == EMFILE || e == ENFILE) return absl::UnavailableError(message);
+    return absl::InternalError(message);
+  }
   DirectoryLock lock(fd);
   absl::Duration sleep_time = absl::Milliseconds(10);
   const absl::Duration slower_sleep_time = std::max(timeout * 0.01, sleep_time);

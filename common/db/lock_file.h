@@ -33,13 +33,17 @@ class DirectoryLock {
   ~DirectoryLock();
 
  private:
-  friend absl::StatusOr<DirectoryLock> LockDirectory(const std::string&, absl::Duration);
+  friend absl::StatusOr<DirectoryLock> LockExistingDirectory(const std::string&, absl::Duration);
   explicit DirectoryLock(int fd) : fd_(fd) {}
   int fd_;
 };
 
 // Locks `directory` (Swift's lock_path).
 absl::StatusOr<DirectoryLock> LockDirectory(const std::string& directory, absl::Duration timeout);
+
+// As LockDirectory, but never creates the directory: NOT_FOUND if it is gone
+// (for writers whose directory vanishing means "the database was removed").
+absl::StatusOr<DirectoryLock> LockExistingDirectory(const std::string& directory, absl::Duration timeout);
 
 // Locks the directory containing `file` (Swift's lock_parent_directory).
 absl::StatusOr<DirectoryLock> LockParentDirectory(const std::string& file, absl::Duration timeout);

@@ -113,8 +113,12 @@ bool SqliteBroker::HasMoved() { return conn_ == nullptr || conn_->HasMoved(); }
 absl::StatusOr<absl::optional<DirectoryLock>> SqliteBroker::LockForRowWrite() {
   absl::optional<DirectoryLock> lock;
   if (!options_.exclusive_file) {
-    ASSIGN_OR_RETURN(DirectoryLock l, LockParentDirectory(db_file(), options_.lock_timeout));
-    lock.emplace(std::move(l));
+    absl::StatusOr<DirectoryLock> l = LockExistingDirectory(PythonDirname(db_file()), options_.lock_timeout);
+    if (absl::IsNotFound(l.status())) {
+      return DbReplacedError(absl::StrCat(db_file(), " was removed since it was opened; nothing written"));
+    }
+    if (!l.ok()) return l.status();
+    lock.emplace(*std::move(l));
   }
   if (HasMoved()) {
     return DbReplacedError(absl::StrCat(db_file(), " was replaced or removed since it was opened; nothing written"));
@@ -414,7 +418,8 @@ absl::StatusOr<std::string> SqliteBroker::NewId(const std::string& remote_id) { 
 absl::StatusOr<std::string> SqliteBroker::DoNewId(const std::string& remote_id) {
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
   ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
-  std::string id = NewDbId(db_file());
+  std::string id =
+      options_.device_name.empty() ? NewDbId(db_file()) : absl::StrCat(NewUuid4(), "-", options_.device_name);
   ASSIGN_OR_RETURN(SqliteStatement update, conn->Prepare(absl::StrCat("UPDATE ", stat_table(), " SET id=?")));
   update.BindText(1, id);
   RETURN_IF_ERROR(update.Run());

@@ -2,7 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <errno.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -74,9 +78,22 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const s
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    int system_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
     sqlite3_close(db);
     if ((rc & 0xff) == SQLITE_CANTOPEN) {
-      return absl::NotFoundError(absl::StrCat("DB ", path, " doesn't exist (", message, ")"));
+      // "Cannot open" is "not found" only when the file is not there: out of
+      // file descriptors, a permission problem or a bad directory must not
+      // look like a missing database (a sender would ship a whole copy).
+      struct stat st;
+      if (system_errno == ENOENT || (system_errno == 0 && stat(path.c_str(), &st) != 0 && errno == ENOENT)) {
+        return absl::NotFoundError(absl::StrCat("DB ", path, " doesn't exist (", message, ")"));
+      }
+      std::string detail = absl::StrCat("cannot open ", path, ": ", message,
+                                        system_errno != 0 ? absl::StrCat(" (", std::strerror(system_errno), ")") : "");
+      if (system_errno == EMFILE || system_errno == ENFILE || system_errno == ENOMEM) {
+        return absl::UnavailableError(detail);
+      }
+      return absl::InternalError(detail);
     }
     return absl::InternalError(absl::StrCat("cannot open ", path, ": ", message));
   }

@@ -1,0 +1,139 @@
+#include "peer/upload.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/db/db_files.h"
+#include "common/db/schema_verify.h"
+#include "common/db/sqlite_connection.h"
+#include "common/env/file_ops.h"
+#include "common/error_model.h"
+#include "common/paths.h"
+#include "common/status_macros.h"
+#include "glog/logging.h"
+
+namespace dbrepl::peer {
+namespace {
+
+constexpr char kInstallingSuffix[] = ".installing";
+
+}  // namespace
+
+absl::StatusOr<Upload> Upload::Claim(Env* env, const LocatedDb& db, const std::string& tmp_name) {
+  if (absl::Status s = ValidateFileName(tmp_name); !s.ok()) return InvalidRequestError(s.message());
+  if (tmp_name[0] == '.') return InvalidRequestError(absl::StrCat("tmp_name '", tmp_name, "' may not start with '.'"));
+  absl::StatusOr<FileInfo> dir = env->Lstat(db.tmp_dir);
+  if (!dir.ok() || !dir->is_directory()) {
+    if (dir.ok() || !absl::IsNotFound(dir.status())) {
+      return InvalidRequestError(absl::StrCat(db.tmp_dir, " is not a plain directory"));
+    }
+    return RsyncPreconditionError(absl::StrCat("no rsynced file tmp/", tmp_name, " (no tmp directory)"));
+  }
+  const std::string upload = JoinPath(db.tmp_dir, tmp_name);
+  absl::StatusOr<FileInfo> file = env->Lstat(upload);
+  if (!file.ok()) {
+    if (absl::IsNotFound(file.status())) return RsyncPreconditionError(absl::StrCat("no rsynced file tmp/", tmp_name));
+    return file.status();
+  }
+  if (!file->is_regular()) {
+    return InvalidRequestError(absl::StrCat("tmp/", tmp_name, " is not a regular file"));
+  }
+  std::string private_path = JoinPath(db.tmp_dir, absl::StrCat(".", tmp_name, ".", NewUuid4Hex(), kInstallingSuffix));
+  absl::Status moved = env->RenameFile(upload, private_path);
+  if (absl::IsNotFound(moved)) {
+    return RsyncPreconditionError(absl::StrCat("tmp/", tmp_name, " vanished (another install took it)"));
+  }
+  RETURN_IF_ERROR(moved);
+  return Upload(env, db, tmp_name, std::move(private_path));
+}
+
+Upload::Upload(Upload&& other) noexcept
+    : env_(other.env_), db_(std::move(other.db_)), tmp_name_(std::move(other.tmp_name_)), path_(std::move(other.path_)) {
+  other.path_.clear();
+}
+
+Upload::~Upload() {
+  if (path_.empty()) return;
+  if (absl::Status s = env_->RemoveFile(path_); !s.ok() && !absl::IsNotFound(s)) {
+    LOG(WARNING) << db_.LogName() << ": could not remove abandoned upload " << path_ << ": " << s;
+  }
+}
+
+absl::Status Upload::Quarantine(const absl::Status& why) {
+  const std::string dir = JoinPath(db_.device_path, "quarantined/uploads");
+  const std::string target = JoinPath(dir, tmp_name_);
+  absl::Status s = RenameDurably(env_, path_, target);
+  if (s.ok()) {
+    path_.clear();
+    LOG(ERROR) << db_.LogName() << ": rsynced file tmp/" << tmp_name_ << " is not a usable " << ServerType(db_.type)
+               << " database; quarantined to " << target << ": " << why.message();
+  } else {
+    LOG(ERROR) << db_.LogName() << ": rsynced file tmp/" << tmp_name_ << " is bad (" << why.message()
+               << ") and could not be quarantined: " << s;
+  }
+  return UploadCorruptError(absl::StrCat("rsynced file tmp/", tmp_name_, " is not a usable ", ServerType(db_.type),
+                                         " database (", why.message(), ")", s.ok() ? "; quarantined" : ""));
+}
+
+absl::StatusOr<std::unique_ptr<DatabaseBroker>> Upload::OpenVerified(absl::Duration busy_timeout) {
+  // The schema and a quick_check first, on a plain connection: nothing of
+  // the upload (a trigger, a view) runs before it is known to be Swift's.
+  {
+    SqliteOpenOptions plain;
+    plain.busy_timeout = busy_timeout;
+    absl::StatusOr<std::unique_ptr<SqliteConnection>> conn = SqliteConnection::Open(path_, plain);
+    if (!conn.ok()) {
+      if (absl::IsDataLoss(conn.status()) || absl::IsInternal(conn.status())) return Quarantine(conn.status());
+      return conn.status();
+    }
+    absl::Status schema = VerifySwiftSchema(conn->get(), db_.type);
+    if (!schema.ok()) return Quarantine(schema);
+    absl::StatusOr<SqliteStatement> check = (*conn)->Prepare("PRAGMA quick_check");
+    if (!check.ok()) return Quarantine(check.status());
+    absl::StatusOr<bool> row = check->Step();
+    if (!row.ok()) return Quarantine(row.status());
+    if (!*row || check->ColumnText(0) != "ok") {
+      return Quarantine(absl::DataLossError(absl::StrCat("quick_check: ", *row ? check->ColumnText(0) : "no answer")));
+    }
+  }
+  BrokerOptions options;
+  options.busy_timeout = busy_timeout;
+  options.exclusive_file = true;
+  options.quarantine_on_corruption = false;  // Never the directory around it.
+  options.flush_pending = false;             // An upload has no .pending of its own.
+  options.device_name = db_.device;
+  absl::StatusOr<std::unique_ptr<DatabaseBroker>> broker = DatabaseBroker::Open(db_.type, path_, options);
+  if (!broker.ok()) {
+    if (absl::IsDataLoss(broker.status()) || absl::IsInvalidArgument(broker.status())) {
+      return Quarantine(broker.status());
+    }
+    return broker.status();
+  }
+  return broker;
+}
+
+absl::Status Upload::Install(const std::string& target) {
+  RETURN_IF_ERROR(RenameDurably(env_, path_, target));
+  path_.clear();
+  return absl::OkStatus();
+}
+
+int RemoveAbandonedUploads(Env* env, const std::string& devices) {
+  int removed = 0;
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(devices);
+  if (!names.ok()) return 0;
+  for (const std::string& device : *names) {
+    const std::string tmp = JoinPath(JoinPath(devices, device), "tmp");
+    absl::StatusOr<std::vector<std::string>> files = env->ListDir(tmp);
+    if (!files.ok()) continue;
+    for (const std::string& f : *files) {
+      if (!absl::StartsWith(f, ".") || !absl::EndsWith(f, kInstallingSuffix)) continue;
+      if (env->RemoveFile(JoinPath(tmp, f)).ok()) {
+        LOG(INFO) << "removed an upload abandoned by a crash: " << JoinPath(tmp, f);
+        ++removed;
+      }
+    }
+  }
+  return removed;
+}
+
+}  // namespace dbrepl::peer
