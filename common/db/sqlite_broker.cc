@@ -80,6 +80,11 @@ absl::StatusOr<Transaction> SqliteBroker::BeginWrite() {
 
 absl::Status SqliteBroker::Guard(absl::Status status) {
   if (status.ok() || !absl::IsDataLoss(status) || GetReason(status) == v1::DB_CORRUPT) return status;
+  if (conn_ != nullptr && conn_->HasMoved()) {
+    // The trouble is with a file that is no longer at the path: quarantining
+    // the path would move the database that replaced it.
+    return DbReplacedError(absl::StrCat(db_file(), " was replaced or removed while in use (", status.message(), ")"));
+  }
   lock_.reset();
   conn_.reset();  // Close before moving the directory away.
   std::string hash_dir = PythonDirname(db_file());
