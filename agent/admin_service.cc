@@ -105,13 +105,13 @@ grpc::Status AdminService::ReplicateDb(grpc::ServerContext* context, const v1::R
     if (!PathExists(db_file)) return DbNotFoundError(absl::StrCat("no database ", db_file));
     DbOutcome outcome = replicator_->ReplicateDb(ref.partition(), db_file, *node_id);
     response->set_success(outcome.success);
-    response->set_local_action(outcome.local_action);
+    response->set_local_action(std::string(LocalActionName(outcome.local_action)));
     response->set_ring_partition(outcome.ring_partition);
     for (const NodeOutcome& n : outcome.peers) {
       v1::PeerOutcome* p = response->add_peers();
       p->set_node(absl::StrCat(n.node.replication_ip, ":", n.node.replication_port, "/", n.node.device));
       p->set_success(n.success);
-      p->set_action(n.action);
+      p->set_action(std::string(PeerResultName(n.result)));
       p->set_detail(n.detail);
       p->set_rows_sent(n.rows_sent);
       p->set_handoff(n.node.is_handoff());

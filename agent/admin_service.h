@@ -5,14 +5,14 @@
 #define DBREPL_AGENT_ADMIN_SERVICE_H_
 
 #include "agent/agent.h"
-#include "agent/replicator.h"
+#include "agent/replication_pass.h"
 #include "dbrepl/v1/agent.grpc.pb.h"
 
 namespace dbrepl::agent {
 
 class AdminService final : public v1::ReplicationAgent::Service {
  public:
-  AdminService(Replicator* replicator, Agent* agent) : replicator_(replicator), agent_(agent) {}
+  AdminService(ReplicationPass* replicator, Agent* agent) : replicator_(replicator), agent_(agent) {}
 
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::GetStatusResponse* response) override;
@@ -22,7 +22,7 @@ class AdminService final : public v1::ReplicationAgent::Service {
                            v1::ReplicateDbResponse* response) override;
 
  private:
-  Replicator* replicator_;
+  ReplicationPass* replicator_;
   Agent* agent_;
 };
 

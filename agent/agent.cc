@@ -6,7 +6,7 @@
 
 namespace dbrepl::agent {
 
-Agent::Agent(Replicator* replicator, absl::Duration interval, bool initial_delay)
+Agent::Agent(ReplicationPass* replicator, absl::Duration interval, bool initial_delay)
     : replicator_(replicator), interval_(interval), initial_delay_(initial_delay) {}
 
 Agent::~Agent() { Stop(); }

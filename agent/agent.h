@@ -1,4 +1,4 @@
-// Agent: runs Replicator passes, Swift's run_forever: after a random initial
+// Agent: runs ReplicationPass passes, Swift's run_forever: after a random initial
 // delay (so a fleet started together does not pass in lockstep), a pass every
 // `interval` seconds, measured start to start; a pass never overlaps
 // another. RunPassNow() (the admin API) starts one at once unless one is
@@ -12,13 +12,13 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "agent/replicator.h"
+#include "agent/replication_pass.h"
 
 namespace dbrepl::agent {
 
 class Agent {
  public:
-  Agent(Replicator* replicator, absl::Duration interval, bool initial_delay);
+  Agent(ReplicationPass* replicator, absl::Duration interval, bool initial_delay);
   ~Agent();
 
   // Starts the daemon loop in a thread.
@@ -35,7 +35,7 @@ class Agent {
  private:
   void Loop();
 
-  Replicator* replicator_;
+  ReplicationPass* replicator_;
   const absl::Duration interval_;
   const bool initial_delay_;
   std::thread thread_;

@@ -14,7 +14,8 @@
 #include "agent/admin_service.h"
 #include "agent/agent.h"
 #include "agent/agent_metrics.h"
-#include "agent/replicator.h"
+#include "agent/grpc_peer_client.h"
+#include "agent/replication_pass.h"
 #include "common/config/flags.h"
 #include "common/config/replicator_config.h"
 #include "common/config/swift_conf.h"
@@ -115,14 +116,14 @@ int Run() {
   po.tls_cert_file = FLAGS_tls_cert_file;
   po.tls_key_file = FLAGS_tls_key_file;
   po.tls_ca_file = FLAGS_tls_ca_file;
-  dbrepl::agent::PeerClient peers(po);
+  dbrepl::agent::GrpcPeerClient peers(po);
   dbrepl::agent::RsyncOptions rs;
   rs.binary = FLAGS_rsync_binary;
   rs.module_template = config->rsync_module;
   rs.node_timeout = absl::Seconds(config->node_timeout);
   rs.conn_timeout = absl::Seconds(config->conn_timeout);
   rs.compress = config->rsync_compress;
-  dbrepl::agent::RsyncRunner rsync(rs);
+  dbrepl::agent::ProcessRsyncRunner rsync(rs);
   dbrepl::agent::AgentMetrics metrics(*type);
   if (!FLAGS_metrics_address.empty()) {
     if (absl::Status s = metrics.Serve(FLAGS_metrics_address); !s.ok()) {
@@ -130,7 +131,7 @@ int Run() {
       return 2;
     }
   }
-  dbrepl::agent::Replicator replicator(ro, ring->get(), &peers, &rsync, &metrics);
+  dbrepl::agent::ReplicationPass replicator(ro, ring->get(), &peers, &rsync, &metrics);
 
   if (FLAGS_once) {
     absl::StatusOr<dbrepl::agent::PassOverrides> overrides = OnceOverrides();

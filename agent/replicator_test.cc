@@ -1,14 +1,14 @@
 // Swift's replication decisions, one test each, against real dbrepl-peer
-// processes (with their rsync daemons) on loopback, with the Replicator run
+// processes (with their rsync daemons) on loopback, with the ReplicationPass run
 // in-process so its outcome and Swift's counters can be asserted.
-#include "agent/replicator.h"
+#include "agent/replication_pass.h"
 
 #include <algorithm>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent_metrics.h"
-#include "agent/peer_client.h"
+#include "agent/grpc_peer_client.h"
 #include "agent/rsync_runner.h"
 #include "common/db/broker.h"
 #include "common/fs_util.h"
@@ -32,7 +32,7 @@ std::string g_peer_binary;
 
 std::vector<std::string> Actions(const DbOutcome& o) {
   std::vector<std::string> a;
-  for (const NodeOutcome& n : o.peers) a.push_back(n.action);
+  for (const NodeOutcome& n : o.peers) a.push_back(std::string(PeerResultName(n.result)));
   return a;
 }
 
@@ -56,8 +56,8 @@ class ReplicatorTest : public ::testing::Test {
     ring_ = std::move(*ring);
   }
 
-  // A Replicator acting as node `node`'s agent.
-  std::unique_ptr<Replicator> MakeReplicator(int node, std::function<void(ReplicatorOptions&)> tweak = nullptr,
+  // A ReplicationPass acting as node `node`'s agent.
+  std::unique_ptr<ReplicationPass> MakeReplicator(int node, std::function<void(ReplicatorOptions&)> tweak = nullptr,
                                              std::string rsync_module = "") {
     ReplicatorOptions o;
     o.type = DbType::kContainer;
@@ -70,12 +70,12 @@ class ReplicatorTest : public ::testing::Test {
     o.recon_cache_path = absl::StrCat(getenv("TEST_TMPDIR"), "/recon", node);
     o.hash_config = cluster_->hash_config();
     if (tweak) tweak(o);
-    peers_ = std::make_unique<PeerClient>(PeerClientOptions());
+    peers_ = std::make_unique<GrpcPeerClient>(PeerClientOptions());
     RsyncOptions ro;
     ro.module_template = rsync_module.empty() ? cluster_->rsync_module() : rsync_module;
-    rsync_ = std::make_unique<RsyncRunner>(ro);
+    rsync_ = std::make_unique<ProcessRsyncRunner>(ro);
     metrics_ = std::make_unique<AgentMetrics>(DbType::kContainer);
-    return std::make_unique<Replicator>(o, ring_.get(), peers_.get(), rsync_.get(), metrics_.get());
+    return std::make_unique<ReplicationPass>(o, ring_.get(), peers_.get(), rsync_.get(), metrics_.get());
   }
 
   // Creates a container db on `node`/sda with rows [first, first+count).
@@ -117,8 +117,8 @@ class ReplicatorTest : public ::testing::Test {
 
   std::unique_ptr<TestCluster> cluster_;
   std::unique_ptr<ReloadingRing> ring_;
-  std::unique_ptr<PeerClient> peers_;
-  std::unique_ptr<RsyncRunner> rsync_;
+  std::unique_ptr<GrpcPeerClient> peers_;
+  std::unique_ptr<ProcessRsyncRunner> rsync_;
   std::unique_ptr<AgentMetrics> metrics_;
 };
 
@@ -217,7 +217,7 @@ TEST_F(ReplicatorTest, DiffCapIsResumedOverPasses) {
       o.max_diffs = 2;
     });
     DbOutcome out = r->ReplicateDb(part, db, my_id);
-    actions.push_back(out.peers.at(0).action);
+    actions.push_back(std::string(PeerResultName(out.peers.at(0).result)));
     counts.push_back(InfoOf(theirs).count);
     if (pass < 2) {
       EXPECT_EQ(r->stats().Snapshot().diff_capped, 1);
@@ -243,7 +243,7 @@ TEST_F(ReplicatorTest, UnavailableDeviceMovesToAHandoff) {
   EXPECT_THAT(actions, Contains("device_unavailable"));
   ASSERT_EQ(out.peers.size(), 3u);  // Two primaries plus the handoff.
   EXPECT_TRUE(out.peers.back().node.is_handoff());
-  EXPECT_EQ(out.peers.back().action, "rsync");
+  EXPECT_EQ(out.peers.back().result, PeerResult::kRsync);
   int handoff_node = cluster_->NodeOfDevice(out.peers.back().node.id);
   EXPECT_TRUE(PathExists(cluster_->DbPath(handoff_node, "sda", "a", "c5", part)));
 }
@@ -269,7 +269,7 @@ TEST_F(ReplicatorTest, MisplacedDatabaseIsMovedAndRemovedOnlyWhenEveryPushSuccee
   auto r2 = MakeReplicator(me);
   DbOutcome out2 = r2->ReplicateDb(wrong, db, 0);
   EXPECT_TRUE(out2.success);
-  EXPECT_EQ(out2.local_action, "removed");
+  EXPECT_EQ(LocalActionName(out2.local_action), "removed");
   EXPECT_FALSE(PathExists(db));
   EXPECT_EQ(r2->stats().Snapshot().remove, 1);
   for (int id : cluster_->PrimaryIds(right)) {
@@ -327,7 +327,7 @@ TEST_F(ReplicatorTest, ReclaimableDeletedDatabaseIsRemovedWithoutContactingPeers
   DbOutcome out = r->ReplicateDb(part, db, cluster_->PrimaryIds(part)[0]);
   EXPECT_TRUE(out.success);
   EXPECT_TRUE(out.peers.empty());
-  EXPECT_EQ(out.local_action, "reclaimed");
+  EXPECT_EQ(LocalActionName(out.local_action), "reclaimed");
   EXPECT_FALSE(PathExists(db));
   EXPECT_EQ(r->stats().Snapshot().remove, 1);
 }
@@ -344,7 +344,7 @@ TEST_F(ReplicatorTest, CorruptDatabaseIsQuarantinedAndCountedAsFailure) {
   auto r = MakeReplicator(me);
   DbOutcome out = r->ReplicateDb(part, db, cluster_->PrimaryIds(part)[0]);
   EXPECT_FALSE(out.success);
-  EXPECT_EQ(out.local_action, "quarantined");
+  EXPECT_EQ(LocalActionName(out.local_action), "quarantined");
   EXPECT_FALSE(PathExists(db));
   PassStats s = r->stats().Snapshot();
   EXPECT_EQ(s.quarantined, 1);
@@ -399,7 +399,7 @@ TEST_F(ReplicatorTest, HandoffIsPushedToEveryPrimaryThenRemoved) {
   DbOutcome out = r->ReplicateDb(part, db, 0);
   EXPECT_TRUE(out.success);
   EXPECT_THAT(Actions(out), ::testing::ElementsAre("rsync", "rsync", "rsync"));
-  EXPECT_EQ(out.local_action, "removed");
+  EXPECT_EQ(LocalActionName(out.local_action), "removed");
   EXPECT_FALSE(PathExists(db));
   for (int n : primaries) EXPECT_EQ(InfoOf(cluster_->DbPath(n, "sda", "a", name, part)).count, 6);
 }
@@ -424,7 +424,7 @@ TEST_F(ReplicatorTest, HandoffDeleteRemovesAfterEnoughSuccesses) {
     o.handoff_delete = 2;
   });
   DbOutcome out = lenient->ReplicateDb(part, db, 0);
-  EXPECT_EQ(out.local_action, "removed");
+  EXPECT_EQ(LocalActionName(out.local_action), "removed");
   EXPECT_FALSE(PathExists(db));
   EXPECT_EQ(lenient->stats().Snapshot().failure, 1);  // The stopped primary still counts.
 }

@@ -56,13 +56,13 @@ absl::StatusOr<std::string> InterpolateRsyncModule(const std::string& templ, con
   return out;
 }
 
-absl::StatusOr<std::string> RsyncRunner::Destination(const RingNode& node, const std::string& local_id) const {
+absl::StatusOr<std::string> ProcessRsyncRunner::Destination(const RingNode& node, const std::string& local_id) const {
   absl::StatusOr<std::string> module = InterpolateRsyncModule(options_.module_template, node);
   if (!module.ok()) return module.status();
   return absl::StrCat(*module, "/", node.device, "/tmp/", local_id);
 }
 
-std::vector<std::string> RsyncRunner::Command(const std::string& local_file, const std::string& dest,
+std::vector<std::string> ProcessRsyncRunner::Command(const std::string& local_file, const std::string& dest,
                                               bool whole_file, bool different_region) const {
   std::vector<std::string> argv = {
       options_.binary, "--quiet", "--no-motd",
@@ -76,7 +76,7 @@ std::vector<std::string> RsyncRunner::Command(const std::string& local_file, con
   return argv;
 }
 
-absl::Status RsyncRunner::Push(const std::string& local_file, const std::string& dest, bool whole_file,
+absl::Status ProcessRsyncRunner::Push(const std::string& local_file, const std::string& dest, bool whole_file,
                                bool different_region) const {
   std::vector<std::string> argv = Command(local_file, dest, whole_file, different_region);
   absl::StatusOr<pid_t> pid = SpawnProcess(argv);

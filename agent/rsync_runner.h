@@ -10,6 +10,9 @@
 // {device}, {meta}; IPv6 addresses are bracketed. `--compress` only when the
 // peer is in another region and rsync_compress is on.
 //
+// RsyncRunner is the interface the replicator uses (tests substitute a
+// failing one); ProcessRsyncRunner runs the real rsync client.
+//
 // Thread-safe: each Push runs its own child process.
 #ifndef DBREPL_AGENT_RSYNC_RUNNER_H_
 #define DBREPL_AGENT_RSYNC_RUNNER_H_
@@ -39,18 +42,29 @@ absl::StatusOr<std::string> InterpolateRsyncModule(const std::string& templ, con
 
 class RsyncRunner {
  public:
-  explicit RsyncRunner(RsyncOptions options) : options_(std::move(options)) {}
+  virtual ~RsyncRunner() = default;
 
   // The destination for `local_id` on `node`.
-  absl::StatusOr<std::string> Destination(const RingNode& node, const std::string& local_id) const;
+  virtual absl::StatusOr<std::string> Destination(const RingNode& node, const std::string& local_id) const = 0;
+
+  // Copies `local_file` to `dest`. UNAVAILABLE with the exit code and argv
+  // on failure.
+  virtual absl::Status Push(const std::string& local_file, const std::string& dest, bool whole_file,
+                            bool different_region) const = 0;
+};
+
+class ProcessRsyncRunner final : public RsyncRunner {
+ public:
+  explicit ProcessRsyncRunner(RsyncOptions options) : options_(std::move(options)) {}
+
+  absl::StatusOr<std::string> Destination(const RingNode& node, const std::string& local_id) const override;
 
   // The argv Push would run (for logs and tests).
   std::vector<std::string> Command(const std::string& local_file, const std::string& dest, bool whole_file,
                                    bool different_region) const;
 
-  // Runs rsync. UNAVAILABLE with the exit code and argv on failure.
   absl::Status Push(const std::string& local_file, const std::string& dest, bool whole_file,
-                    bool different_region) const;
+                    bool different_region) const override;
 
  private:
   const RsyncOptions options_;

@@ -41,7 +41,7 @@ TEST(RsyncRunnerTest, CommandMatchesSwiftAndCompressesOnlyAcrossRegions) {
   o.node_timeout = absl::Seconds(10);
   o.conn_timeout = absl::Milliseconds(500);
   o.compress = true;
-  RsyncRunner r(o);
+  ProcessRsyncRunner r(o);
   EXPECT_EQ(*r.Destination(Node("10.0.0.2"), "abc-sda"), "10.0.0.2::container/sdb1/tmp/abc-sda");
   EXPECT_THAT(r.Command("/a.db", "dest", true, false),
               ::testing::ElementsAre("rsync", "--quiet", "--no-motd", "--timeout=10", "--contimeout=1",
@@ -54,7 +54,7 @@ TEST(RsyncRunnerTest, FailureReportsExitCode) {
   RsyncOptions o;
   o.module_template = "x";
   o.conn_timeout = absl::Seconds(1);
-  RsyncRunner r(o);
+  ProcessRsyncRunner r(o);
   absl::Status s = r.Push("/nonexistent/file.db", "rsync://127.0.0.1:1/container/sda/tmp/x", true, false);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("rsync failed with"));

@@ -16,6 +16,7 @@
 #include "common/db/container_broker.h"
 #include "common/db/db_files.h"
 #include "common/db/lock_file.h"
+#include "common/db/pending.h"
 #include "common/db/schema.h"
 #include "common/db/schema_info.h"
 #include "common/error_model.h"
@@ -133,6 +134,55 @@ absl::Status DeleteDbFiles(const std::string& db_file) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status DeleteDbFilesIfUnchanged(DbType type, const std::string& db_file, int64_t expected_max_row) {
+  std::string hash_dir = PythonDirname(db_file);
+  {
+    ASSIGN_OR_RETURN(DirectoryLock lock, LockExistingDirectory(hash_dir, absl::Seconds(10)));
+    ASSIGN_OR_RETURN(int64_t pending, PendingFileSize(absl::StrCat(db_file, ".pending")));
+    if (pending > 0) return absl::FailedPreconditionError("rows arrived in the .pending file");
+    {
+      BrokerOptions options;
+      options.flush_pending = false;  // We hold the lock a flush would take.
+      ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, DatabaseBroker::Open(type, db_file, options));
+      ASSIGN_OR_RETURN(int64_t max_row, broker->GetMaxRow());
+      if (max_row != expected_max_row) {
+        return absl::FailedPreconditionError(absl::StrCat(max_row - expected_max_row, " new rows"));
+      }
+    }
+    RemoveTree(hash_dir);
+  }
+  std::string dir = hash_dir;
+  for (int i = 0; i < 2; ++i) {
+    dir = PythonDirname(dir);
+    if (rmdir(dir.c_str()) != 0) {
+      if (errno == ENOTEMPTY || errno == EEXIST) break;
+      if (errno == ENOENT) continue;
+      return absl::InternalError(absl::StrCat("ERROR while trying to clean up ", dir, ": ", std::strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<FileStamp> ReadFileStamp(const std::string& db_file) {
+  FileStamp stamp;
+  int fd = open(db_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat("open ", db_file, ": ", std::strerror(errno)));
+  struct stat st;
+  unsigned char header[4] = {0, 0, 0, 0};
+  bool ok = fstat(fd, &st) == 0 && pread(fd, header, sizeof(header), 24) >= 0;
+  int e = errno;
+  close(fd);
+  if (!ok) return absl::InternalError(absl::StrCat("reading ", db_file, ": ", std::strerror(e)));
+  stamp.dev = st.st_dev;
+  stamp.ino = st.st_ino;
+  stamp.size = st.st_size;
+  stamp.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  stamp.change_counter = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) | (uint32_t{header[2]} << 8) |
+                         uint32_t{header[3]};
+  stamp.journal = FileExists(absl::StrCat(db_file, "-journal"));
+  return stamp;
 }
 
 absl::StatusOr<int> ReclaimTmpFiles(const std::string& db_dir, absl::Time cutoff) {

@@ -194,6 +194,38 @@ absl::StatusOr<std::string> QuarantineDb(const std::string& db_file, DbType type
 // suffix and partition directories if empty (Swift's delete_db).
 absl::Status DeleteDbFiles(const std::string& db_file);
 
+// Removes the database only if no row arrived since its max_row was read as
+// `expected_max_row`: under the hash directory's lock (which .pending writers
+// and row merges take), checks that <db>.pending is empty and max_row is
+// unchanged, then removes the directory as DeleteDbFiles does. Swift checks
+// max_row before taking the lock and never looks at .pending, so rows written
+// meanwhile could go with the handoff. FAILED_PRECONDITION (nothing deleted)
+// saying what arrived.
+absl::Status DeleteDbFilesIfUnchanged(DbType type, const std::string& db_file, int64_t expected_max_row);
+
+// What identifies the contents of a SQLite file cheaply, to tell whether a
+// copy made between two reads may be torn: the file's identity and size, its
+// mtime, SQLite's file change counter (header bytes 24-27, bumped by every
+// commit in rollback-journal mode), and whether a journal exists (a commit
+// may be in progress). Two equal stamps without a journal bracket a time in
+// which nothing was written to the file.
+//
+// ReadFileStamp opens and closes its own descriptor: call it only while no
+// broker in this process holds a SQLite lock on the file (closing any
+// descriptor of a file drops the process's POSIX locks on it).
+struct FileStamp {
+  uint64_t dev = 0, ino = 0;
+  int64_t size = 0, mtime_ns = 0;
+  uint32_t change_counter = 0;
+  bool journal = false;
+  bool operator==(const FileStamp& o) const {
+    return dev == o.dev && ino == o.ino && size == o.size && mtime_ns == o.mtime_ns &&
+           change_counter == o.change_counter && journal == o.journal;
+  }
+  bool operator!=(const FileStamp& o) const { return !(*this == o); }
+};
+absl::StatusOr<FileStamp> ReadFileStamp(const std::string& db_file);
+
 // Removes "*.tmp" files in `db_dir` (a hash directory) last modified before
 // `cutoff`: leftovers of interrupted Create()s (Swift's _reclaim_tmp_dbs,
 // called with now - reclaim_age). Returns how many were removed; NOT_FOUND

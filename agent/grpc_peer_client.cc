@@ -1,4 +1,4 @@
-#include "agent/peer_client.h"
+#include "agent/grpc_peer_client.h"
 
 #include <deque>
 #include <fstream>
@@ -28,7 +28,7 @@ std::string PeerAddress::ToString() const {
   return ip.find(':') != std::string::npos ? absl::StrCat("[", ip, "]:", port) : absl::StrCat(ip, ":", port);
 }
 
-PeerClient::PeerClient(PeerClientOptions options) : options_(std::move(options)) {
+GrpcPeerClient::GrpcPeerClient(PeerClientOptions options) : options_(std::move(options)) {
   if (!options_.tls_ca_file.empty() || !options_.tls_cert_file.empty()) {
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = ReadFileOrEmpty(options_.tls_ca_file);
@@ -38,9 +38,54 @@ PeerClient::PeerClient(PeerClientOptions options) : options_(std::move(options))
   } else {
     credentials_ = grpc::InsecureChannelCredentials();
   }
+  watchdog_ = std::thread([this] { WatchdogLoop(); });
 }
 
-v1::ReplicationPeer::Stub* PeerClient::StubFor(const PeerAddress& peer) {
+GrpcPeerClient::~GrpcPeerClient() {
+  {
+    absl::MutexLock lock(&watch_mu_);
+    stopping_ = true;
+  }
+  watchdog_.join();
+}
+
+void GrpcPeerClient::Arm(grpc::ClientContext* ctx, absl::Time deadline) {
+  absl::MutexLock lock(&watch_mu_);
+  armed_[ctx] = deadline;
+  ++armed_generation_;
+}
+
+void GrpcPeerClient::Disarm(grpc::ClientContext* ctx) {
+  absl::MutexLock lock(&watch_mu_);
+  armed_.erase(ctx);
+}
+
+void GrpcPeerClient::WatchdogLoop() {
+  absl::MutexLock lock(&watch_mu_);
+  while (!stopping_) {
+    absl::Time next = absl::InfiniteFuture();
+    absl::Time now = absl::Now();
+    for (auto it = armed_.begin(); it != armed_.end();) {
+      if (it->second <= now) {
+        // Cancelling makes the blocked Read return false; the caller sees
+        // CANCELLED and reports the stalled batch.
+        it->first->TryCancel();
+        it = armed_.erase(it);
+      } else {
+        next = std::min(next, it->second);
+        ++it;
+      }
+    }
+    // Woken by a newly armed deadline (it may be the earliest) or stopping_.
+    const int64_t seen = armed_generation_;
+    auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(watch_mu_) {
+      return stopping_ || armed_generation_ != seen;
+    };
+    watch_mu_.AwaitWithDeadline(absl::Condition(&changed), next);
+  }
+}
+
+v1::ReplicationPeer::Stub* GrpcPeerClient::StubFor(const PeerAddress& peer) {
   std::string target = peer.ToString();
   absl::MutexLock lock(&mu_);
   auto it = stubs_.find(target);
@@ -67,16 +112,16 @@ v1::ReplicationPeer::Stub* PeerClient::StubFor(const PeerAddress& peer) {
   return raw;
 }
 
-int PeerClient::channel_count() const {
+int GrpcPeerClient::channel_count() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(stubs_.size());
 }
 
-void PeerClient::Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const {
+void GrpcPeerClient::Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const {
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
 }
 
-absl::StatusOr<v1::SyncResponse> PeerClient::Sync(const PeerAddress& peer, const v1::DbRef& ref,
+absl::StatusOr<v1::SyncResponse> GrpcPeerClient::Sync(const PeerAddress& peer, const v1::DbRef& ref,
                                                   const ReplicationInfo& info) {
   v1::SyncRequest req;
   *req.mutable_db() = ref;
@@ -95,26 +140,40 @@ absl::StatusOr<v1::SyncResponse> PeerClient::Sync(const PeerAddress& peer, const
   return resp;
 }
 
-absl::StatusOr<UsyncResult> PeerClient::MergeItems(const PeerAddress& peer, const v1::DbRef& ref,
-                                                   DatabaseBroker& broker, int64_t point,
-                                                   const std::string& source_id, int per_diff, int max_diffs,
-                                                   UsyncResult* acked) {
+absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, const v1::DbRef& ref,
+                                                       const RowSource& rows, int64_t point,
+                                                       const std::string& source_id, int per_diff, int max_diffs,
+                                                       UsyncResult* acked) {
   UsyncResult result;
   result.point = point;
   grpc::ClientContext ctx;
-  // node_timeout per batch, as Swift gives each merge_items call.
+  // A backstop for the whole stream; each batch gets node_timeout from the
+  // watchdog.
   Prepare(&ctx, options_.node_timeout * (max_diffs + 1));
   auto stream = StubFor(peer)->MergeItems(&ctx);
+  struct DisarmOnExit {
+    GrpcPeerClient* client;
+    grpc::ClientContext* ctx;
+    ~DisarmOnExit() { client->Disarm(ctx); }
+  } disarm{this, &ctx};
 
   // ROWIDs and sizes of batches written but not yet acknowledged.
   std::deque<std::pair<int64_t, int64_t>> in_flight;
   int sent = 0;
   int64_t next_point = point;
   bool more = true;
+  bool stalled = false;
   absl::Status local_error;
   auto read_ack = [&]() -> bool {
     v1::MergeItemsResponse ack;
-    if (!stream->Read(&ack)) return false;
+    const absl::Time due = absl::Now() + options_.node_timeout;
+    Arm(&ctx, due);
+    bool ok = stream->Read(&ack);
+    Disarm(&ctx);
+    if (!ok) {
+      stalled = stalled || absl::Now() >= due;
+      return false;
+    }
     result.point = in_flight.front().first;
     result.rows_sent += in_flight.front().second;
     ++result.batches;
@@ -126,7 +185,7 @@ absl::StatusOr<UsyncResult> PeerClient::MergeItems(const PeerAddress& peer, cons
   while (!broken) {
     // Fill the window.
     while (more && sent < max_diffs && static_cast<int>(in_flight.size()) < options_.merge_window) {
-      absl::StatusOr<ItemBatch> batch = broker.GetItemsSince(next_point, per_diff);
+      absl::StatusOr<ItemBatch> batch = rows(next_point, per_diff);
       if (!batch.ok()) {
         local_error = batch.status();
         more = false;
@@ -142,7 +201,10 @@ absl::StatusOr<UsyncResult> PeerClient::MergeItems(const PeerAddress& peer, cons
         req.set_source_id(source_id);
       }
       AppendRows(*batch, &req);
-      if (!stream->Write(req)) {
+      Arm(&ctx, absl::Now() + options_.node_timeout);
+      bool wrote = stream->Write(req);
+      Disarm(&ctx);
+      if (!wrote) {
         broken = true;
         break;
       }
@@ -159,19 +221,23 @@ absl::StatusOr<UsyncResult> PeerClient::MergeItems(const PeerAddress& peer, cons
   }
   absl::Status status = FromGrpcStatus(stream->Finish(), ctx);
   if (!local_error.ok()) return local_error;
+  if (stalled) {
+    return absl::DeadlineExceededError(absl::StrCat("MergeItems to ", peer.ToString(), ": a batch was not acknowledged within ",
+                                                    absl::FormatDuration(options_.node_timeout)));
+  }
   if (!status.ok()) return status;
   if (broken || !in_flight.empty()) {
     return absl::UnavailableError(absl::StrCat("MergeItems stream to ", peer.ToString(), " ended early"));
   }
   // Capped: we stopped at max_diffs and rows remain.
   if (sent >= max_diffs && more) {
-    absl::StatusOr<ItemBatch> rest = broker.GetItemsSince(next_point, 1);
+    absl::StatusOr<ItemBatch> rest = rows(next_point, 1);
     result.capped = rest.ok() && !rest->empty();
   }
   return result;
 }
 
-absl::Status PeerClient::MergeSyncs(const PeerAddress& peer, const v1::DbRef& ref,
+absl::Status GrpcPeerClient::MergeSyncs(const PeerAddress& peer, const v1::DbRef& ref,
                                     const std::vector<SyncRecord>& syncs) {
   v1::MergeSyncsRequest req;
   *req.mutable_db() = ref;
@@ -182,7 +248,7 @@ absl::Status PeerClient::MergeSyncs(const PeerAddress& peer, const v1::DbRef& re
   return FromGrpcStatus(StubFor(peer)->MergeSyncs(&ctx, req, &resp), ctx);
 }
 
-absl::StatusOr<std::string> PeerClient::CompleteRsync(const PeerAddress& peer, const v1::DbRef& ref,
+absl::StatusOr<std::string> GrpcPeerClient::CompleteRsync(const PeerAddress& peer, const v1::DbRef& ref,
                                                       const std::string& tmp_name, const std::string& db_basename,
                                                       absl::Duration timeout) {
   v1::CompleteRsyncRequest req;
@@ -196,7 +262,7 @@ absl::StatusOr<std::string> PeerClient::CompleteRsync(const PeerAddress& peer, c
   return resp.new_id();
 }
 
-absl::StatusOr<std::string> PeerClient::RsyncThenMerge(const PeerAddress& peer, const v1::DbRef& ref,
+absl::StatusOr<std::string> GrpcPeerClient::RsyncThenMerge(const PeerAddress& peer, const v1::DbRef& ref,
                                                        const std::string& tmp_name, const std::string& db_basename,
                                                        absl::Duration timeout) {
   v1::RsyncThenMergeRequest req;

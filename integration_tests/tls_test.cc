@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "agent/peer_client.h"
+#include "agent/grpc_peer_client.h"
 #include "common/error_model.h"
 #include "common/fs_util.h"
 #include "common/server/grpc_server.h"
@@ -118,7 +118,7 @@ TEST(TlsTest, MutualTlsIsEnforcedAndProbesUseThePlaintextHealthPort) {
   co.tls_cert_file = dir + "/client.pem";
   co.tls_key_file = dir + "/client.key";
   co.tls_ca_file = dir + "/ca.pem";
-  agent::PeerClient client(co);
+  agent::GrpcPeerClient client(co);
   v1::DbRef ref;
   ref.set_type(v1::CONTAINER);
   ref.set_device("sda");

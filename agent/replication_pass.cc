@@ -1,11 +1,7 @@
-// Replicator's pass: Swift's run_once (walk the local devices, replicate each
-// database with `concurrency` workers, report), and the pass status the admin
-// API shows. The per-database decisions are in replicator.cc.
-#include <dirent.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "agent/replication_pass.h"
 
 #include <algorithm>
+#include <deque>
 #include <random>
 #include <thread>
 
@@ -13,11 +9,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "agent/db_walker.h"
-#include "agent/progress.h"
 #include "agent/rate_limiter.h"
 #include "agent/recon_cache.h"
-#include "agent/replicator.h"
 #include "common/devices/check_drive.h"
+#include "common/env/file_ops.h"
 #include "common/fs_util.h"
 #include "common/net/my_ips.h"
 #include "common/paths.h"
@@ -27,28 +22,35 @@
 namespace dbrepl::agent {
 namespace {
 
-double NowSeconds() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
-
-// Swift's unlink_older_than: removes files in `dir` last modified before
-// `cutoff` (stale rsync uploads).
-void UnlinkOlderThan(const std::string& dir, double cutoff) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    std::string path = dir + "/" + name;
-    struct stat st;
-    if (lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff) {
-      if (unlink(path.c_str()) == 0) LOG(INFO) << "removed stale rsync upload " << path;
+// Swift's unlink_older_than for <device>/tmp: removes stale rsync uploads
+// (regular files only; never follows a link).
+void UnlinkOlderThan(Env* env, const std::string& dir, double cutoff) {
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir);
+  if (!names.ok()) return;
+  for (const std::string& name : *names) {
+    const std::string path = JoinPath(dir, name);
+    absl::StatusOr<FileInfo> info = env->Lstat(path);
+    if (!info.ok() || !info->is_regular()) continue;
+    if (static_cast<double>(info->mtime_ns) / 1e9 < cutoff && env->RemoveFile(path).ok()) {
+      LOG(INFO) << "removed stale rsync upload " << path;
     }
   }
-  closedir(d);
 }
 
 }  // namespace
 
-absl::StatusOr<int> Replicator::LocalDeviceId(const std::string& device) const {
+ReplicationPass::ReplicationPass(ReplicatorOptions options, ReloadingRing* ring, PeerClient* peers,
+                                 RsyncRunner* rsync, AgentMetrics* metrics, Env* env)
+    : options_(std::move(options)),
+      ring_(ring),
+      metrics_(metrics),
+      env_(env),
+      recorder_(&stats_, metrics),
+      locks_(options_.type),
+      replicator_(options_, ring, peers, rsync, &recorder_, &locks_, env),
+      progress_(options_.type) {}
+
+absl::StatusOr<int> ReplicationPass::LocalDeviceId(const std::string& device) const {
   {
     absl::MutexLock lock(&mu_);
     auto it = local_device_ids_.find(device);
@@ -62,8 +64,8 @@ absl::StatusOr<int> Replicator::LocalDeviceId(const std::string& device) const {
   return absl::NotFoundError(absl::StrCat("device ", device, " is not a local device of this node in the ring"));
 }
 
-absl::Status Replicator::RunPass(const PassOverrides& overrides) {
-  const double start = NowSeconds();
+absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
+  const double start = env_->NowSeconds();
   stats_.Reset(start);
   {
     absl::MutexLock lock(&mu_);
@@ -101,7 +103,7 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
       VLOG(1) << "Skipping device " << dev.device << " (not in the devices override)";
       continue;
     }
-    UnlinkOlderThan(*dev_path + "/tmp", start - options_.reclaim_age);
+    UnlinkOlderThan(env_, *dev_path + "/tmp", start - options_.reclaim_age);
     std::string datadir = JoinPath(*dev_path, std::string(Datadir(options_.type)));
     local_ids[dev.device] = dev.id;
     if (!IsDirectory(datadir)) continue;
@@ -133,24 +135,72 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
 
   LOG(INFO) << "Beginning replication run";
   DbWalker walker(std::move(specs), std::random_device()());
-  absl::Mutex walker_mu;
   RateLimiter limiter(options_.databases_per_second);
   // The total is the walker's running estimate (-1 until it has walked one
   // partition, exact once it is done): no second directory walk.
   progress_.Start();
   std::atomic<bool> all_ok{true};
-  auto worker = [&]() {
-    while (true) {
-      absl::optional<WalkItem> item;
-      if (stop_requested_) return;
-      {
-        absl::MutexLock lock(&walker_mu);
+
+  // Work: the walk, then databases whose peer was at capacity, each after
+  // its backoff.
+  struct Retry {
+    WalkItem item;
+    absl::Time not_before;
+    int attempt;
+  };
+  absl::Mutex work_mu;
+  bool walk_done = false;
+  int in_flight = 0;
+  std::deque<Retry> retries;
+  auto next_work = [&](WalkItem* item, int* attempt) -> bool {
+    absl::MutexLock lock(&work_mu);
+    while (!stop_requested_) {
+      if (!walk_done) {
         limiter.Wait();
-        item = walker.Next();
+        absl::optional<WalkItem> next = walker.Next();
         progress_.SetTotal(walker.EstimatedTotal(), walker.done());
+        if (next.has_value()) {
+          *item = std::move(*next);
+          *attempt = 0;
+          ++in_flight;
+          return true;
+        }
+        walk_done = true;
       }
-      if (!item.has_value()) return;
-      DbOutcome o = ReplicateDb(item->partition, item->db_file, item->node_id);
+      if (!retries.empty()) {
+        absl::Time due = retries.front().not_before;
+        if (env_->Now() >= due) {
+          *item = std::move(retries.front().item);
+          *attempt = retries.front().attempt;
+          retries.pop_front();
+          ++in_flight;
+          return true;
+        }
+        auto stop = [this] { return stop_requested_.load(); };
+        work_mu.AwaitWithDeadline(absl::Condition(&stop), due);
+        continue;
+      }
+      if (in_flight == 0) return false;  // Nothing can be added any more.
+      auto more = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(work_mu) {
+        return !retries.empty() || in_flight == 0 || stop_requested_.load();
+      };
+      work_mu.Await(absl::Condition(&more));
+    }
+    return false;
+  };
+  auto worker = [&]() {
+    WalkItem item;
+    int attempt = 0;
+    while (next_work(&item, &attempt)) {
+      DbOutcome o = replicator_.ReplicateDb(item.partition, item.db_file, item.node_id);
+      bool again = o.retry_later && attempt < options_.busy_retries && !stop_requested_;
+      absl::MutexLock lock(&work_mu);
+      --in_flight;
+      if (again) {
+        absl::Duration backoff = options_.busy_backoff * (1 << attempt);
+        retries.push_back({item, env_->Now() + backoff, attempt + 1});
+        continue;
+      }
       if (!o.success) all_ok = false;
       progress_.AddDone();
       if (metrics_ != nullptr) {
@@ -169,8 +219,9 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
   for (auto& t : workers) t.join();
   finished.Notify();
   progress.join();
+  if (!retries.empty()) all_ok = false;  // Stopped with work left.
 
-  const double end = NowSeconds();
+  const double end = env_->NowSeconds();
   LOG(INFO) << "Replication run OVER";
   if (options_.handoffs_only || options_.handoff_delete > 0) {
     LOG(WARNING) << "Finished replication pass with handoffs_only and/or handoffs_delete enabled. If these are no "
@@ -178,11 +229,9 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
   }
   PassStats snapshot = stats_.Snapshot();
   for (const std::string& line : SummaryLines(snapshot, end - start)) LOG(INFO) << line;
-  absl::Status recon = MakeDirs(options_.recon_cache_path);
+  absl::Status recon = MakeDirsDurably(env_, options_.recon_cache_path);
   if (recon.ok()) recon = WriteReplicationRecon(options_.recon_cache_path, options_.type, snapshot, end);
-  if (absl::Status s = recon; !s.ok()) {
-    LOG(WARNING) << "could not write recon cache: " << s;
-  }
+  if (!recon.ok()) LOG(WARNING) << "could not write recon cache: " << recon;
   if (metrics_ != nullptr) metrics_->PassFinished(end - start, end);
   {
     absl::MutexLock lock(&mu_);
@@ -200,7 +249,7 @@ absl::Status Replicator::RunPass(const PassOverrides& overrides) {
   return absl::OkStatus();
 }
 
-PassProgress Replicator::Current() const {
+PassProgress ReplicationPass::Current() const {
   absl::MutexLock lock(&mu_);
   PassProgress p = current_;
   if (p.running) {
@@ -213,12 +262,12 @@ PassProgress Replicator::Current() const {
   return p;
 }
 
-PassProgress Replicator::Last() const {
+PassProgress ReplicationPass::Last() const {
   absl::MutexLock lock(&mu_);
   return last_;
 }
 
-int64_t Replicator::passes_completed() const {
+int64_t ReplicationPass::passes_completed() const {
   absl::MutexLock lock(&mu_);
   return passes_completed_;
 }

@@ -1,0 +1,319 @@
+// DbReplicator against a fake peer and a fake rsync: the decisions and the
+// hazards around them, without processes. Databases and the ring are real
+// files; only the network side is scripted, because a peer that fails in a
+// chosen way at a chosen moment cannot be had on demand from a real one.
+#include "agent/db_replicator.h"
+
+#include <functional>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "agent/outcome.h"
+#include "common/db/broker.h"
+#include "common/db/db_files.h"
+#include "common/error_model.h"
+#include "common/fs_util.h"
+#include "common/hash_path.h"
+#include "common/paths.h"
+#include "common/ring/reloading_ring.h"
+#include "common/ring/ring_builder.h"
+#include "common/ring/ring_format.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dbrepl::agent {
+namespace {
+
+using ::testing::ElementsAre;
+
+// A scripted peer: each call is answered by the handler for the node's
+// device ("d0", "d1", ...), or by the default.
+class FakePeers : public PeerClient {
+ public:
+  struct Calls {
+    int sync = 0, merge_items = 0, merge_syncs = 0, complete_rsync = 0, rsync_then_merge = 0;
+  };
+  std::function<absl::StatusOr<v1::SyncResponse>(const v1::DbRef&, const ReplicationInfo&)> on_sync;
+  std::map<std::string, Calls> calls;  // device -> calls
+  int64_t rows_streamed = 0;
+
+  absl::StatusOr<v1::SyncResponse> Sync(const PeerAddress&, const v1::DbRef& ref,
+                                        const ReplicationInfo& info) override {
+    ++calls[ref.device()].sync;
+    return on_sync(ref, info);
+  }
+  absl::StatusOr<UsyncResult> MergeItems(const PeerAddress&, const v1::DbRef& ref, const RowSource& rows,
+                                         int64_t point, const std::string&, int per_diff, int max_diffs,
+                                         UsyncResult* acked) override {
+    ++calls[ref.device()].merge_items;
+    UsyncResult r;
+    r.point = point;
+    for (int i = 0; i < max_diffs; ++i) {
+      absl::StatusOr<ItemBatch> b = rows(r.point, per_diff);
+      if (!b.ok()) return b.status();
+      if (b->empty()) break;
+      r.point = b->last_rowid();
+      r.rows_sent += static_cast<int64_t>(b->size());
+      ++r.batches;
+    }
+    rows_streamed += r.rows_sent;
+    if (acked != nullptr) *acked = r;
+    return r;
+  }
+  absl::Status MergeSyncs(const PeerAddress&, const v1::DbRef& ref, const std::vector<SyncRecord>&) override {
+    ++calls[ref.device()].merge_syncs;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> CompleteRsync(const PeerAddress&, const v1::DbRef& ref, const std::string&,
+                                            const std::string&, absl::Duration) override {
+    ++calls[ref.device()].complete_rsync;
+    return std::string("new-id");
+  }
+  absl::StatusOr<std::string> RsyncThenMerge(const PeerAddress&, const v1::DbRef& ref, const std::string&,
+                                             const std::string&, absl::Duration) override {
+    ++calls[ref.device()].rsync_then_merge;
+    return std::string("new-id");
+  }
+};
+
+class FakeRsync : public RsyncRunner {
+ public:
+  std::vector<bool> pushes;  // whole_file of each push
+  std::function<void()> during_first_push;
+  absl::StatusOr<std::string> Destination(const RingNode& node, const std::string& id) const override {
+    return absl::StrCat(node.device, "/tmp/", id);
+  }
+  absl::Status Push(const std::string&, const std::string&, bool whole_file, bool) const override {
+    auto* self = const_cast<FakeRsync*>(this);
+    self->pushes.push_back(whole_file);
+    if (self->pushes.size() == 1 && during_first_push) during_first_push();
+    return absl::OkStatus();
+  }
+};
+
+v1::SyncResponse Answer(const ReplicationInfo& mine, int64_t point, int64_t max_row, const std::string& hash,
+                        const std::string& id = "peer-id") {
+  v1::SyncResponse r;
+  r.mutable_info()->set_id(id);
+  r.mutable_info()->set_max_row(max_row);
+  r.mutable_info()->set_hash(hash);
+  r.mutable_info()->set_created_at(mine.created_at);
+  r.mutable_info()->set_put_timestamp(mine.put_timestamp);
+  r.mutable_info()->set_delete_timestamp(mine.delete_timestamp);
+  r.set_point(point);
+  return r;
+}
+
+class DbReplicatorTest : public ::testing::Test {
+ protected:
+  // A ring of `devices` devices on one node, 3 replicas, part power 2; this
+  // node is device `local`.
+  void SetUp() override {
+    root_ = absl::StrCat(getenv("TEST_TMPDIR"), "/", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::vector<RingDevice> devs;
+    for (int i = 0; i < 4; ++i) {
+      RingDevice d;
+      d.region = 1;
+      d.zone = i + 1;
+      d.ip = d.replication_ip = absl::StrCat("127.0.0.", i + 1);
+      d.port = d.replication_port = 6201;
+      d.device = absl::StrCat("d", i);
+      d.weight = 1;
+      devs.push_back(d);
+      ASSERT_OK(MakeDirs(absl::StrCat(root_, "/srv/node/d", i)));
+    }
+    auto data = BuildRing(devs, 2, 3);
+    ASSERT_OK(data);
+    ASSERT_OK(MakeDirs(root_ + "/etc"));
+    ASSERT_OK(WriteRingFile(root_ + "/etc/container.ring.gz", *data));
+    auto ring = ReloadingRing::Open(root_ + "/etc/container.ring.gz");
+    ASSERT_OK(ring);
+    ring_ = std::move(*ring);
+    options_.devices = root_ + "/srv/node";
+    options_.hash_config = HashPathConfig{"p", "s"};
+    peers_.on_sync = [](const v1::DbRef&, const ReplicationInfo& info) {
+      return Answer(info, info.max_row, info.max_row, info.hash);  // In sync.
+    };
+  }
+
+  // Creates "a/<container>" with `rows` rows on device `dev` in `partition`
+  // (the ring's when < 0). Returns its path.
+  std::string MakeDb(int dev, const std::string& container, int rows, int64_t partition = -1) {
+    int64_t part = partition >= 0 ? partition : Partition(container);
+    std::string hash = HashPath(options_.hash_config, "a", container);
+    std::string path = DbFilePath(options_.devices, absl::StrCat("d", dev), DbType::kContainer, part, hash);
+    auto b = DatabaseBroker::Create(DbType::kContainer, path, "a", container, "0000000001.00000");
+    EXPECT_OK(b);
+    ItemBatch batch;
+    for (int i = 0; i < rows; ++i) {
+      ObjectRecord o;
+      o.name = absl::StrCat("o", i);
+      o.created_at = absl::StrCat(1700000000 + i, ".00000");
+      batch.objects.push_back(o);
+    }
+    if (rows > 0) EXPECT_OK((*b)->MergeItems(batch, ""));
+    return path;
+  }
+  int64_t Partition(const std::string& container) {
+    return ring_->Get()->GetPart(options_.hash_config, "a", container);
+  }
+  std::vector<int> Primaries(int64_t part) {
+    std::vector<int> ids;
+    for (const RingNode& n : ring_->Get()->GetPartNodes(part)) ids.push_back(n.id);
+    return ids;
+  }
+  // A device that is not a primary of `part`.
+  int Handoff(int64_t part) {
+    std::vector<int> p = Primaries(part);
+    for (int i = 0; i < 4; ++i) {
+      if (std::find(p.begin(), p.end(), i) == p.end()) return i;
+    }
+    return -1;
+  }
+  DbOutcome Replicate(const std::string& path, int64_t part, int dev) {
+    DbReplicator r(options_, ring_.get(), &peers_, &rsync_, &recorder_, &locks_);
+    return r.ReplicateDb(part, path, dev);
+  }
+  std::vector<PeerResult> Results(const DbOutcome& o) {
+    std::vector<PeerResult> out;
+    for (const NodeOutcome& n : o.peers) out.push_back(n.result);
+    return out;
+  }
+
+  std::string root_;
+  std::unique_ptr<ReloadingRing> ring_;
+  ReplicatorOptions options_;
+  FakePeers peers_;
+  FakeRsync rsync_;
+  StatsCollector stats_;
+  OutcomeRecorder recorder_{&stats_, nullptr};
+  ReplicationLocks locks_{DbType::kContainer};
+};
+
+TEST_F(DbReplicatorTest, InSyncPeersCostOneSyncEach) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  DbOutcome o = Replicate(MakeDb(me, "c", 5), part, me);
+  EXPECT_TRUE(o.success);
+  EXPECT_THAT(Results(o), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(stats_.Snapshot().no_change, 2);
+  EXPECT_EQ(stats_.Snapshot().success, 2);
+}
+
+TEST_F(DbReplicatorTest, ModesFollowWhatThePeerSays) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string path = MakeDb(me, "c", 3000);
+  // First target: lacks it; second: far behind.
+  std::string first = absl::StrCat("d", Primaries(part)[1]);
+  peers_.on_sync = [&](const v1::DbRef& ref, const ReplicationInfo& info) -> absl::StatusOr<v1::SyncResponse> {
+    if (ref.device() == first) return DbNotFoundError("no db");
+    return Answer(info, -1, 100, "other");
+  };
+  DbOutcome o = Replicate(path, part, me);
+  EXPECT_TRUE(o.success);
+  EXPECT_THAT(Results(o), ElementsAre(PeerResult::kRsync, PeerResult::kRemoteMerge));
+  EXPECT_EQ(peers_.calls[first].complete_rsync, 1);
+  EXPECT_EQ(peers_.calls[absl::StrCat("d", Primaries(part)[2])].rsync_then_merge, 1);
+  // A peer 10 rows behind gets the rows after its point, then our syncs.
+  peers_.on_sync = [&](const v1::DbRef& ref, const ReplicationInfo& info) {
+    return Answer(info, info.max_row - 10, info.max_row - 10, "other", "id-" + ref.device());
+  };
+  peers_.rows_streamed = 0;
+  o = Replicate(path, part, me);
+  EXPECT_THAT(Results(o), ElementsAre(PeerResult::kDiff, PeerResult::kDiff));
+  EXPECT_EQ(peers_.rows_streamed, 20);
+  EXPECT_EQ(peers_.calls[first].merge_syncs, 1);
+}
+
+TEST_F(DbReplicatorTest, AnUnavailablePeersStandInIsNeverThisDatabasesOwnDevice) {
+  // Four devices, three replicas: the one handoff of the partition is this
+  // device. With a primary unmounted there is no stand-in, so the handoff
+  // copy must stay.
+  int64_t part = Partition("c");
+  int me = Handoff(part);
+  std::string path = MakeDb(me, "c", 5, part);
+  std::string down = absl::StrCat("d", Primaries(part)[0]);
+  peers_.on_sync = [&](const v1::DbRef& ref, const ReplicationInfo& info) -> absl::StatusOr<v1::SyncResponse> {
+    if (ref.device() == down) return DeviceUnavailableError("not mounted");
+    return Answer(info, info.max_row, info.max_row, info.hash);
+  };
+  DbOutcome o = Replicate(path, part, me);
+  EXPECT_EQ(peers_.calls[absl::StrCat("d", me)].sync, 0) << "synced with itself";
+  EXPECT_EQ(o.local_action, LocalAction::kKept);
+  EXPECT_TRUE(PathExists(path));
+  EXPECT_FALSE(o.success);
+}
+
+TEST_F(DbReplicatorTest, AHandoffIsRemovedOnlyWhenEveryPushSucceededAndNothingArrived) {
+  int64_t part = Partition("c");
+  int me = Handoff(part);
+  std::string path = MakeDb(me, "c", 5, part);
+  // Swift's server appends to .pending while the pushes run.
+  int syncs = 0;
+  peers_.on_sync = [&](const v1::DbRef&, const ReplicationInfo& info) {
+    if (++syncs == 3) {
+      auto b = DatabaseBroker::Open(DbType::kContainer, path);
+      ObjectRecord o;
+      o.name = "late";
+      o.created_at = "1800000000.00000";
+      EXPECT_OK((*b)->PutObject(o, /*use_pending=*/true));
+    }
+    return Answer(info, info.max_row, info.max_row, info.hash);
+  };
+  DbOutcome o = Replicate(path, part, me);
+  EXPECT_EQ(o.local_action, LocalAction::kKept);
+  EXPECT_TRUE(PathExists(path));
+  // The next pass pushes the late row and removes the copy.
+  o = Replicate(path, part, me);
+  EXPECT_EQ(o.local_action, LocalAction::kRemoved);
+  EXPECT_FALSE(PathExists(path));
+}
+
+TEST_F(DbReplicatorTest, APeerAtCapacityIsRetriedLater) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  peers_.on_sync = [](const v1::DbRef&, const ReplicationInfo&) -> absl::StatusOr<v1::SyncResponse> {
+    return PeerAtCapacityError("busy");
+  };
+  DbOutcome o = Replicate(MakeDb(me, "c", 5), part, me);
+  EXPECT_TRUE(o.retry_later);
+  EXPECT_FALSE(o.success);
+  EXPECT_THAT(Results(o), ElementsAre(PeerResult::kPeerBusy, PeerResult::kPeerBusy));
+}
+
+TEST_F(DbReplicatorTest, AFileWrittenDuringItsCopyIsCopiedAgainWithWritersLockedOut) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string path = MakeDb(me, "c", 5);
+  peers_.on_sync = [](const v1::DbRef&, const ReplicationInfo&) -> absl::StatusOr<v1::SyncResponse> {
+    return DbNotFoundError("no db");
+  };
+  Replicate(path, part, me);
+  EXPECT_THAT(rsync_.pushes, ElementsAre(true, true)) << "a quiet file is copied once per peer";
+  rsync_.pushes.clear();
+  rsync_.during_first_push = [&] {
+    auto b = DatabaseBroker::Open(DbType::kContainer, path);
+    ObjectRecord o;
+    o.name = "during";
+    o.created_at = "1800000000.00000";
+    EXPECT_OK((*b)->PutObject(o));
+  };
+  Replicate(path, part, me);
+  EXPECT_THAT(rsync_.pushes, ElementsAre(true, false, true));
+}
+
+TEST_F(DbReplicatorTest, ADatabaseInFlightIsNotReplicatedTwice) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string path = MakeDb(me, "c", 5);
+  auto held = locks_.TryLock(DevicePath(path), HashPath(options_.hash_config, "a", "c"));
+  ASSERT_OK(held);
+  DbOutcome o = Replicate(path, part, me);
+  EXPECT_EQ(o.local_action, LocalAction::kBusy);
+  EXPECT_EQ(peers_.calls.size(), 0u);
+}
+
+}  // namespace
+}  // namespace dbrepl::agent
