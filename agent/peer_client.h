@@ -9,7 +9,7 @@
 // a MergeItems stream gets node_timeout per batch.
 //
 // Errors come back as absl::Status with the peer's ErrorReason restored
-// (common/error_model.h): IsDbMissing() -> ship the file with rsync;
+// (common/rpc/grpc_status.h): IsDbMissing() -> ship the file with rsync;
 // IsDeviceUnavailable() -> try the next handoff node.
 //
 // Thread-safe: any number of databases may be in flight to the same peer.

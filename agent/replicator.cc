@@ -4,10 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
-#include "common/proto_convert.h"
+#include "common/rpc/proto_convert.h"
 #include "glog/logging.h"
 
 namespace dbrepl::agent {

@@ -18,7 +18,7 @@
 #include "common/db/lock_file.h"
 #include "common/db/schema.h"
 #include "common/db/schema_info.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/status_macros.h"
 #include "common/timestamp.h"
 

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/db/db_files.h"
 #include "common/db/testing/db_test_util.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/testing/status_matchers.h"
 #include "common/timestamp.h"
 #include "gmock/gmock.h"
@@ -61,7 +61,7 @@ TEST(BrokerOpenTest, MissingFileIsNotFoundAndNotCreated) {
   std::string path = NewDbPath(DbType::kContainer);
   auto broker = DatabaseBroker::Open(DbType::kContainer, path);
   EXPECT_THAT(broker, StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_EQ(GetReason(broker.status()), v1::DB_NOT_FOUND);
+  EXPECT_EQ(GetReason(broker.status()), ErrorReason::kDbNotFound);
   EXPECT_FALSE(PathExists(path));
   EXPECT_FALSE(PathExists(PythonDirname(path)));
 }
@@ -108,7 +108,7 @@ TEST(BrokerOpenTest, WrongTypeIsInvalidArgumentAndNotQuarantined) {
 // Corruption: the hash directory moves to <device>/quarantined/<type>s/.
 void ExpectQuarantined(const absl::Status& status, const std::string& path, DbType type) {
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_EQ(GetReason(status), v1::DB_CORRUPT);
+  EXPECT_EQ(GetReason(status), ErrorReason::kDbCorrupt);
   std::string hash_dir = PythonDirname(path);
   std::string target = absl::StrCat(DeviceDirOf(path), "/quarantined/", Datadir(type), "/", PythonBasename(hash_dir));
   EXPECT_THAT(std::string(status.message()), HasSubstr(target));

@@ -12,7 +12,7 @@
 #include "common/db/lock_file.h"
 #include "common/db/metadata.h"
 #include "common/db/pending.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
 
@@ -79,7 +79,7 @@ absl::StatusOr<Transaction> SqliteBroker::BeginWrite() {
 }
 
 absl::Status SqliteBroker::Guard(absl::Status status) {
-  if (status.ok() || !absl::IsDataLoss(status) || GetReason(status) == v1::DB_CORRUPT) return status;
+  if (status.ok() || !absl::IsDataLoss(status) || GetReason(status) == ErrorReason::kDbCorrupt) return status;
   lock_.reset();
   conn_.reset();  // Close before moving the directory away.
   std::string hash_dir = PythonDirname(db_file());

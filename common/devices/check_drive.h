@@ -26,9 +26,9 @@ bool IsMount(const std::string& path);
 
 // "<root>/<device>" if `device` is a valid device name (common/paths.h
 // ValidateDeviceName) and the path is a mount point (mount_check) or, without
-// mount_check, a directory. Otherwise DeviceUnavailableError (common/
-// error_model.h) with Swift's messages: "<device> is not a valid drive name",
-// "<path> is not mounted", "<path> is not a directory".
+// mount_check, a directory. Otherwise DeviceUnavailableError
+// (common/errors.h) with Swift's messages: "<device> is not a valid drive
+// name", "<path> is not mounted", "<path> is not a directory".
 absl::StatusOr<std::string> CheckDrive(absl::string_view root, absl::string_view device, bool mount_check);
 
 }  // namespace dbrepl
