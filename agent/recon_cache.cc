@@ -11,10 +11,9 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
-#include "common/ring/python_json.h"
+#include "common/python_json.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
 
@@ -111,38 +110,6 @@ absl::Status ReplaceFile(const std::string& path, absl::string_view contents) {
 }
 
 }  // namespace
-
-absl::StatusOr<std::string> PythonJsonDumps(const nlohmann::json& value) {
-  using Type = nlohmann::json::value_t;
-  switch (value.type()) {
-    case Type::null: return std::string("null");
-    case Type::boolean: return std::string(value.get<bool>() ? "true" : "false");
-    case Type::number_integer: return absl::StrCat(value.get<int64_t>());
-    case Type::number_unsigned: return absl::StrCat(value.get<uint64_t>());
-    case Type::number_float: return PyJsonFloat(value.get<double>());
-    case Type::string: return PyJsonString(value.get_ref<const std::string&>());
-    case Type::array: {
-      std::vector<std::string> parts;
-      for (const nlohmann::json& element : value) {
-        ASSIGN_OR_RETURN(std::string part, PythonJsonDumps(element));
-        parts.push_back(std::move(part));
-      }
-      return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
-    }
-    case Type::object: {
-      // nlohmann's object is a std::map: keys in byte order, which for UTF-8
-      // is Python's code-point order (sort_keys=True).
-      std::vector<std::string> parts;
-      for (auto it = value.begin(); it != value.end(); ++it) {
-        ASSIGN_OR_RETURN(std::string key, PyJsonString(it.key()));
-        ASSIGN_OR_RETURN(std::string element, PythonJsonDumps(it.value()));
-        parts.push_back(absl::StrCat(key, ": ", element));
-      }
-      return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
-    }
-    default: return absl::InvalidArgumentError("recon cache: cannot write a binary JSON value");
-  }
-}
 
 void PutReconCacheEntry(nlohmann::json& cache_entry, const std::string& key, const nlohmann::json& item) {
   if (!item.is_object()) {

@@ -120,16 +120,6 @@ TEST_F(ReconCacheTest, PutReconCacheEntryMergeRules) {
   EXPECT_EQ(cache, nlohmann::json::parse(R"({"a": 2, "d": {"x": 1, "z": 3}, "s": {"k": 1}, "new": {}})"));
 }
 
-TEST_F(ReconCacheTest, PythonJsonDumpsFormatting) {
-  nlohmann::json j = nlohmann::json::parse(R"({"b": [1, 2.5, "x", null, true, {}], "a": {"z": -1, "y": 1e20}})");
-  j["u"] = "sd\xc3\xa9";
-  j["q"] = "a\"b\\c\n";
-  ASSERT_OK_AND_ASSIGN(std::string out, PythonJsonDumps(j));
-  EXPECT_EQ(out,
-            R"({"a": {"y": 1e+20, "z": -1}, "b": [1, 2.5, "x", null, true, {}], "q": "a\"b\\c\n", "u": "sd\u00e9"})");
-  EXPECT_THAT(PythonJsonDumps(nlohmann::json("\xff")), StatusIs(absl::StatusCode::kInvalidArgument));
-}
-
 TEST_F(ReconCacheTest, MissingOrGarbageFileStartsFresh) {
   const std::string file = dir_ + "/x.recon";
   ASSERT_OK(DumpReconCache(file, {{"k", 1}}));

@@ -90,11 +90,6 @@ std::string EncodeTimestamps(const Timestamp& data, const Timestamp& ctype, cons
 // as the previous component" (which keeps t1's offset).
 absl::StatusOr<ObjectTimestamps> DecodeTimestamps(absl::string_view encoded);
 
-// Python's repr(float): the shortest string that reads back as `value`, in
-// Python's layout ("1794737777.2537541", "1e+16", "5.0"). Swift writes reclaim
-// ages into SQL this way.
-std::string PythonFloatRepr(double value);
-
 }  // namespace dbrepl
 
 #endif  // DBREPL_COMMON_TIMESTAMP_H_

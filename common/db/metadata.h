@@ -9,7 +9,8 @@
 //   if (merged) { UPDATE <type>_stat SET metadata = *merged }
 //
 // All functions are pure and thread-safe. Malformed JSON (or entries that are
-// not [value, "timestamp"] pairs) is INVALID_ARGUMENT.
+// not [value, "timestamp"] pairs, or strings that are not UTF-8; see
+// common/python_json.h for why) is INVALID_ARGUMENT.
 #ifndef DBREPL_COMMON_DB_METADATA_H_
 #define DBREPL_COMMON_DB_METADATA_H_
 

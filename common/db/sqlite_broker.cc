@@ -13,6 +13,7 @@
 #include "common/db/metadata.h"
 #include "common/db/pending.h"
 #include "common/errors.h"
+#include "common/python_float.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
 

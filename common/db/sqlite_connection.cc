@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/chexor.h"
-#include "common/timestamp.h"
+#include "common/python_float.h"
 
 namespace dbrepl {
 namespace {

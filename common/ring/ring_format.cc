@@ -16,7 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/ring/python_json.h"
+#include "common/python_json.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -393,16 +393,18 @@ absl::StatusOr<RingData> ReadRingFile(const std::string& path) {
 
 namespace {
 
-absl::StatusOr<std::string> EncodeDevice(const RingDevice& d) {
-  // Keys in sorted order, Python's ", " and ": " separators.
-  ASSIGN_OR_RETURN(std::string device, PyJsonString(d.device));
-  ASSIGN_OR_RETURN(std::string ip, PyJsonString(d.ip));
-  ASSIGN_OR_RETURN(std::string meta, PyJsonString(d.meta));
-  ASSIGN_OR_RETURN(std::string replication_ip, PyJsonString(d.replication_ip));
-  return absl::StrCat("{\"device\": ", device, ", \"id\": ", d.id, ", \"ip\": ", ip, ", \"meta\": ", meta,
-                      ", \"port\": ", d.port, ", \"region\": ", d.region, ", \"replication_ip\": ", replication_ip,
-                      ", \"replication_port\": ", d.replication_port, ", \"weight\": ", PyJsonFloat(d.weight),
-                      ", \"zone\": ", d.zone, "}");
+// Swift's device dict, as RingData.save() hands it to json.dumps.
+Json DeviceJson(const RingDevice& d) {
+  return Json{{"device", d.device},
+              {"id", d.id},
+              {"ip", d.ip},
+              {"meta", d.meta},
+              {"port", d.port},
+              {"region", d.region},
+              {"replication_ip", d.replication_ip},
+              {"replication_port", d.replication_port},
+              {"weight", d.weight},  // a double: written "1.0", as Swift's float
+              {"zone", d.zone}};
 }
 
 void PutLittleEndian32(uint32_t v, std::string* out) {
@@ -458,32 +460,35 @@ absl::Status WriteAll(int fd, absl::string_view bytes) {
 
 absl::StatusOr<std::string> EncodeRingV1(const RingData& data, absl::string_view gzip_name) {
   RETURN_IF_ERROR(data.Validate());
-  std::vector<std::string> devs;
+  // json.dumps(ring_dict, sort_keys=True, ensure_ascii=True): Json's object
+  // keeps its keys sorted.
+  Json header = Json::object();
+  header["byteorder"] = "little";
+  header["devs"] = Json::array();
   for (const auto& d : data.devices) {
     if (!d.has_value()) {
-      devs.push_back("null");
+      header["devs"].push_back(nullptr);
       continue;
     }
     if (d->id >= 0xffff) return absl::InvalidArgumentError(absl::StrCat("device id ", d->id, " does not fit v1"));
-    absl::StatusOr<std::string> encoded = EncodeDevice(*d);
-    if (!encoded.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("device ", d->id, ": ", encoded.status().message()));
+    Json device = DeviceJson(*d);
+    if (absl::Status s = PythonJsonDumps(device).status(); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("device ", d->id, ": ", s.message()));
     }
-    devs.push_back(*std::move(encoded));
+    header["devs"].push_back(std::move(device));
   }
-  std::string header = absl::StrCat("{\"byteorder\": \"little\", \"devs\": [", absl::StrJoin(devs, ", "), "]");
-  if (data.next_part_power.has_value()) absl::StrAppend(&header, ", \"next_part_power\": ", *data.next_part_power);
-  absl::StrAppend(&header, ", \"part_shift\": ", data.part_shift, ", \"replica_count\": ",
-                  data.replica2part2dev.size());
-  if (data.version.has_value()) absl::StrAppend(&header, ", \"version\": ", *data.version);
-  header.push_back('}');
+  if (data.next_part_power.has_value()) header["next_part_power"] = *data.next_part_power;
+  header["part_shift"] = data.part_shift;
+  header["replica_count"] = data.replica2part2dev.size();
+  if (data.version.has_value()) header["version"] = *data.version;
+  ASSIGN_OR_RETURN(const std::string header_text, PythonJsonDumps(header));
 
   std::string raw = "R1NG";
   raw.push_back('\0');
   raw.push_back('\x01');
-  const uint32_t len = static_cast<uint32_t>(header.size());
+  const uint32_t len = static_cast<uint32_t>(header_text.size());
   for (int shift = 24; shift >= 0; shift -= 8) raw.push_back(static_cast<char>((len >> shift) & 0xff));
-  raw += header;
+  raw += header_text;
   for (const auto& row : data.replica2part2dev) {
     for (uint32_t id : row) {
       raw.push_back(static_cast<char>(id & 0xff));
