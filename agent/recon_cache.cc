@@ -77,38 +77,6 @@ absl::StatusOr<std::string> ReadFirstLine(int fd, const std::string& path) {
   }
 }
 
-absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write", path, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
-// Writes `contents` to a temp file next to `path` and renames it over `path`.
-absl::Status ReplaceFile(const std::string& path, absl::string_view contents) {
-  std::string tmp = JoinPath(Dirname(path), "tmpXXXXXX");
-  int fd = mkstemp(tmp.data());
-  if (fd < 0) return ErrnoStatus("mkstemp in", Dirname(path), errno);
-  bool renamed = false;
-  absl::Cleanup cleanup = [&] {
-    if (fd >= 0) close(fd);
-    if (!renamed) unlink(tmp.c_str());
-  };
-  if (fchmod(fd, 0644) != 0) return ErrnoStatus("chmod", tmp, errno);
-  RETURN_IF_ERROR(WriteAll(fd, contents, tmp));
-  int rc = close(fd);
-  fd = -1;
-  if (rc != 0) return ErrnoStatus("close", tmp, errno);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus(absl::StrCat("rename ", tmp, " to"), path, errno);
-  renamed = true;
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 void PutReconCacheEntry(nlohmann::json& cache_entry, const std::string& key, const nlohmann::json& item) {
@@ -149,7 +117,10 @@ absl::Status DumpReconCache(const std::string& cache_file, const nlohmann::json&
   }
   for (auto it = entries.begin(); it != entries.end(); ++it) PutReconCacheEntry(cache, it.key(), it.value());
   ASSIGN_OR_RETURN(std::string text, PythonJsonDumps(cache));
-  return ReplaceFile(cache_file, absl::StrCat(text, "\n"));
+  // Like Swift, not fsynced: a cache rewritten every pass.
+  AtomicWriteOptions cache_write;
+  cache_write.durable = false;
+  return WriteFileAtomically(cache_file, absl::StrCat(text, "\n"), cache_write);
 }
 
 std::string ReconCacheFile(const std::string& recon_cache_path, DbType type) {

@@ -1,6 +1,5 @@
 #include "agent/recon_cache.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -148,12 +147,8 @@ TEST_F(ReconCacheTest, Errors) {
   EXPECT_EQ(Read(dir_ + "/y.recon"), "{\"keep\": 1}\n");
   EXPECT_FALSE(PathExists(dir_ + "/nodir"));
   // No temp file left behind by the failed write.
-  DIR* d = opendir(dir_.c_str());
-  ASSERT_NE(d, nullptr);
-  std::vector<std::string> names;
-  while (struct dirent* e = readdir(d)) names.push_back(e->d_name);
-  closedir(d);
-  EXPECT_THAT(names, ::testing::UnorderedElementsAre(".", "..", "y.recon"));
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> names, ListDirectory(dir_));
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("y.recon"));
 }
 
 TEST_F(ReconCacheTest, LockTimeoutLeavesFileUnchanged) {

@@ -1,14 +1,11 @@
 #include "common/config/ini_file.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -16,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "common/fs_util.h"
 #include "common/status_macros.h"
 #include "ini.h"
 
@@ -246,12 +244,11 @@ class IniParser {
 namespace {
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read config ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read config ", path));
-  return ss.str();
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("cannot read config: ", text.status().message()));
+  }
+  return text;
 }
 
 }  // namespace
@@ -269,13 +266,13 @@ absl::StatusOr<IniFile> IniFile::Load(const std::string& path) {
   if (stat(path.c_str(), &st) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read config ", path));
   std::vector<std::string> files;
   if (S_ISDIR(st.st_mode)) {
-    DIR* dir = opendir(path.c_str());
-    if (dir == nullptr) return absl::ErrnoToStatus(errno, absl::StrCat("cannot list config directory ", path));
-    while (dirent* e = readdir(dir)) {
-      const std::string name = e->d_name;
+    absl::StatusOr<std::vector<std::string>> names = ListDirectory(path);
+    if (!names.ok()) {
+      return absl::Status(names.status().code(), absl::StrCat("cannot list config directory: ", names.status().message()));
+    }
+    for (const std::string& name : *names) {
       if (absl::EndsWith(name, ".conf") && !absl::StartsWith(name, ".")) files.push_back(path + "/" + name);
     }
-    closedir(dir);
     std::sort(files.begin(), files.end());
     if (files.empty()) return absl::NotFoundError(absl::StrCat("Unable to read config from ", path));
   } else {

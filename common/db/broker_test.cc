@@ -2,11 +2,11 @@
 // concurrent writers, Lock, and the file-level helpers.
 #include "common/db/broker.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utime.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -15,6 +15,7 @@
 #include "common/db/db_files.h"
 #include "common/db/testing/db_test_util.h"
 #include "common/errors.h"
+#include "common/fs_util.h"
 #include "common/testing/status_matchers.h"
 #include "common/timestamp.h"
 #include "gmock/gmock.h"
@@ -34,15 +35,9 @@ using ::dbrepl::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
+// Sorted names in `dir`; none if it cannot be listed.
 std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (struct dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") names.push_back(n);
-    }
-    closedir(d);
-  }
+  std::vector<std::string> names = ListDirectory(dir).value_or(std::vector<std::string>());
   std::sort(names.begin(), names.end());
   return names;
 }

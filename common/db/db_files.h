@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db_type.h"
-#include "common/fs_util.h"  // MakeDirs, FsyncDir
+#include "common/fs_util.h"  // MakeDirs, FsyncDir, ListDirectory
 
 namespace dbrepl {
 

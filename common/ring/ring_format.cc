@@ -1,12 +1,8 @@
 #include "common/ring/ring_format.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -15,7 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "common/fs_util.h"
 #include "common/python_json.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -341,10 +337,6 @@ absl::StatusOr<RingData> DecodeV2(absl::string_view stream) {
   return data;
 }
 
-absl::Status ErrnoError(int err, absl::string_view what, absl::string_view path) {
-  return absl::ErrnoToStatus(err, absl::StrCat(what, " ", path));
-}
-
 }  // namespace
 
 absl::StatusOr<RingData> DecodeRing(absl::string_view file_bytes) {
@@ -370,21 +362,11 @@ absl::StatusOr<RingData> DecodeRing(absl::string_view file_bytes) {
 }
 
 absl::StatusOr<RingData> ReadRingFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "cannot open ring", path);
-  absl::Cleanup close_fd = [fd] { close(fd); };
-  std::string bytes;
-  char buf[1 << 16];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "cannot read ring", path);
-    }
-    if (n == 0) break;
-    bytes.append(buf, static_cast<size_t>(n));
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(), absl::StrCat("cannot read ring: ", bytes.status().message()));
   }
-  absl::StatusOr<RingData> data = DecodeRing(bytes);
+  absl::StatusOr<RingData> data = DecodeRing(*bytes);
   if (!data.ok()) {
     return absl::Status(data.status().code(), absl::StrCat("ring ", path, ": ", data.status().message()));
   }
@@ -444,18 +426,6 @@ absl::StatusOr<std::string> Gzip(absl::string_view raw, absl::string_view gzip_n
   return out;
 }
 
-absl::Status WriteAll(int fd, absl::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "write");
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> EncodeRingV1(const RingData& data, absl::string_view gzip_name) {
@@ -499,41 +469,13 @@ absl::StatusOr<std::string> EncodeRingV1(const RingData& data, absl::string_view
 }
 
 absl::Status WriteRingFile(const std::string& path, const RingData& data) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string gzip_name = base;
+  // Swift names the gzip member after the file, without ".gz".
+  std::string gzip_name = Basename(path);
   if (gzip_name.size() > 3 && gzip_name.compare(gzip_name.size() - 3, 3, ".gz") == 0) {
     gzip_name.resize(gzip_name.size() - 3);
   }
   ASSIGN_OR_RETURN(std::string bytes, EncodeRingV1(data, gzip_name));
-
-  std::string tmp = absl::StrCat(dir, "/.", base, ".XXXXXX");
-  int fd = mkstemp(tmp.data());
-  if (fd < 0) return ErrnoError(errno, "cannot create a temporary file in", dir);
-  bool renamed = false;
-  absl::Cleanup remove_tmp = [&] {
-    if (fd >= 0) close(fd);
-    if (!renamed) unlink(tmp.c_str());
-  };
-  if (absl::Status s = WriteAll(fd, bytes); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("cannot write ", tmp, ": ", s.message()));
-  }
-  if (fsync(fd) != 0) return ErrnoError(errno, "cannot fsync", tmp);
-  if (fchmod(fd, 0644) != 0) return ErrnoError(errno, "cannot chmod", tmp);
-  if (close(fd) != 0) {
-    fd = -1;
-    return ErrnoError(errno, "cannot close", tmp);
-  }
-  fd = -1;
-  if (rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError(errno, "cannot rename onto", path);
-  renamed = true;
-  int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    fsync(dir_fd);  // Best effort: the rename is done either way.
-    close(dir_fd);
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, bytes);  // mode 0644, fsynced
 }
 
 }  // namespace dbrepl
