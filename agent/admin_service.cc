@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/rpc/grpc_status.h"
+#include "common/clock.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
 #include "common/rpc/proto_convert.h"
@@ -11,8 +12,6 @@
 
 namespace dbrepl::agent {
 namespace {
-
-double NowSeconds() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
 
 absl::StatusOr<PassOverrides> ParseOverrides(const v1::RunPassRequest& req) {
   PassOverrides o;

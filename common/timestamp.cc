@@ -11,8 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace dbrepl {
 namespace {
@@ -83,10 +82,7 @@ absl::StatusOr<Timestamp> Timestamp::Parse(absl::string_view text) {
   return FromSeconds(seconds, offset);
 }
 
-Timestamp Timestamp::Now() {
-  double now = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
-  return *FromSeconds(now);
-}
+Timestamp Timestamp::Now() { return *FromSeconds(NowSeconds()); }
 
 std::string Timestamp::Normal() const { return absl::StrFormat("%016.05f", seconds_); }
 
