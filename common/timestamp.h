@@ -8,7 +8,7 @@
 //   t.Short()     == "1402464677.04188_a"
 //   t.raw()       == 140246467704188  (units of 1e-5 s)
 //
-// Forms (reference §2.15):
+// Forms (swift/common/utils/timestamp.py, Timestamp.normal/internal/short):
 //   normal    "%016.05f" of the seconds: 10 integer digits, '.', 5 decimals.
 //   internal  normal + "_%016x" offset, only when the offset is not zero.
 //   short     normal + "_%x" offset, only when the offset is not zero.

@@ -291,7 +291,9 @@ TEST(ReclaimTmpFilesTest, RemovesOldTmpOnly) {
 
 TEST(BrokerNewIdTest, FileInDeviceTmpGetsSwiftsDeviceName) {
   // complete_rsync renames after newid: while the file is in <dev>/tmp, the
-  // "device" four levels up is the directory above <devices> (reference §2.8).
+  // "device" four levels up is the directory above <devices>, because Swift's
+  // get_device_path() (swift/common/db.py) strips four components wherever
+  // the file is.
   std::string path = NewDbPath(DbType::kContainer);
   ASSERT_OK(DatabaseBroker::Create(DbType::kContainer, path, "a", "c"));
   std::string devices = PythonDirname(DeviceDirOf(path));  // <root>/srv/node

@@ -2,7 +2,8 @@
 //
 //   ASSIGN_OR_RETURN(std::string dev_path, CheckDrive(config.devices, "sdb1", config.mount_check));
 //
-// The replicator skips a device that fails (reference §1.5 step 5); the
+// The replicator skips a device that fails (Swift's Replicator.run_once counts
+// a failure for every ring device and logs "Skipping"); the
 // replication service answers a request for it with DEVICE_UNAVAILABLE
 // (Swift's 507), so the sender moves on to a handoff.
 //

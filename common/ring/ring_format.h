@@ -1,4 +1,5 @@
-// Reading and writing Swift's `*.ring.gz` files (reference §3.1).
+// Reading and writing Swift's `*.ring.gz` files (swift/common/ring/ring.py,
+// RingData.load and RingData.save; swift/common/ring/io.py for v2).
 //
 // Reads format v1 (magic "R1NG", version 1, a JSON header, then uint16 rows
 // in the header's `byteorder`) and v2 (Swift 2.36+: length-prefixed
