@@ -3,16 +3,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/error_model.h"
+#include "common/rpc/grpc_status.h"
+#include "common/clock.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
-#include "common/proto_convert.h"
+#include "common/rpc/proto_convert.h"
 #include "glog/logging.h"
 
 namespace dbrepl::agent {
 namespace {
-
-double NowSeconds() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
 
 absl::StatusOr<PassOverrides> ParseOverrides(const v1::RunPassRequest& req) {
   PassOverrides o;
@@ -89,15 +88,11 @@ grpc::Status AdminService::ReplicateDb(grpc::ServerContext* context, const v1::R
                                        v1::ReplicateDbResponse* response) {
   absl::Status status = [&]() -> absl::Status {
     const v1::DbRef& ref = request->db();
-    absl::StatusOr<DbType> type = dbrepl::FromProto(ref.type());
+    absl::StatusOr<DbType> type = ValidateDbRef(ref);
     if (!type.ok()) return type.status();
     if (*type != replicator_->options().type) {
       return InvalidDbRefError(absl::StrCat("this agent replicates ", ServerType(replicator_->options().type),
                                             " databases"));
-    }
-    for (absl::Status s : {ValidateDeviceName(ref.device()), ValidatePartition(ref.partition()),
-                           ValidateHash(ref.hash())}) {
-      if (!s.ok()) return InvalidDbRefError(s.message());
     }
     absl::StatusOr<int> node_id = replicator_->LocalDeviceId(ref.device());
     if (!node_id.ok()) return node_id.status();

@@ -1,6 +1,34 @@
 // AdminService: dbrepl.v1.ReplicationAgent, the agent's admin face (see
 // proto/dbrepl/v1/agent.proto): status with progress, run a pass now,
-// replicate one database now. Thread-safe.
+// replicate one database now.
+//
+//   AdminService admin(&replicator, &agent);
+//   server.AddService(&admin, "dbrepl.v1.ReplicationAgent");   // common/server
+//
+// Lifecycle: the service holds no state of its own. Construct it before the
+// GrpcServer starts, and keep it, the Replicator and the Agent alive until
+// the server has shut down (gRPC calls the methods until then).
+//
+// Success and failure, per call (converted with common/rpc/grpc_status.h, so
+// the reason travels as "dbrepl-error-reason"):
+//   GetStatus    always OK: the running (or last) pass and the last finished
+//                one, with rate and ETA derived from the progress counters.
+//   RunPass      OK with started = true when a pass was started, started =
+//                false when one is already running or requested, or the
+//                agent is stopping (not an error);
+//                INVALID_ARGUMENT/INVALID_REQUEST for a malformed device name
+//                or partition.
+//   ReplicateDb  OK once every peer has been tried, whatever each peer's
+//                outcome (success, per-peer action and detail are in the
+//                response); INVALID_ARGUMENT/INVALID_DB_REF for a malformed
+//                DbRef or one of the other database type; NOT_FOUND when the
+//                device is not one of this node's in the ring, and
+//                NOT_FOUND/DB_NOT_FOUND when the database file does not
+//                exist. Each failure is logged with the caller.
+//
+// Thread-safety: thread-safe; gRPC calls the methods concurrently. A
+// ReplicateDb may run while a pass does (Replicator::ReplicateDb is safe to
+// call concurrently).
 #ifndef DBREPL_AGENT_ADMIN_SERVICE_H_
 #define DBREPL_AGENT_ADMIN_SERVICE_H_
 

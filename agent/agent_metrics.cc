@@ -1,7 +1,5 @@
 #include "agent/agent_metrics.h"
 
-#include <exception>
-
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "prometheus/family.h"
@@ -59,21 +57,14 @@ AgentMetrics::AgentMetrics(DbType type) : registry_(std::make_shared<prometheus:
 AgentMetrics::~AgentMetrics() = default;
 
 absl::Status AgentMetrics::Serve(const std::string& address) {
-  if (exposer_ != nullptr) return absl::FailedPreconditionError("metrics: already serving");
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(address);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("metrics: cannot listen on ", address, ": ", e.what()));
-  }
-  exposer_->RegisterCollectable(registry_);
+  if (server_ != nullptr) return absl::FailedPreconditionError("metrics: already serving");
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(address, registry_);
+  if (!server.ok()) return server.status();
+  server_ = std::move(*server);
   return absl::OkStatus();
 }
 
-int AgentMetrics::port() const {
-  if (exposer_ == nullptr) return 0;
-  std::vector<int> ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
-}
+int AgentMetrics::port() const { return server_ == nullptr ? 0 : server_->port(); }
 
 void AgentMetrics::CountAttempt() { attempts_->Increment(); }
 

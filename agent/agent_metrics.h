@@ -34,8 +34,8 @@
 
 #include "absl/status/status.h"
 #include "common/db_type.h"
+#include "common/metrics_server.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
@@ -52,8 +52,9 @@ class AgentMetrics {
   static const std::vector<std::string>& Results();
 
   // Starts serving /metrics on `address` ("127.0.0.1:9102"; port 0 picks a
-  // free port, see port()). UNAVAILABLE if it cannot listen;
-  // FAILED_PRECONDITION if already serving. Serving stops at destruction.
+  // free port, see port()) with a MetricsServer (common/metrics_server.h).
+  // UNAVAILABLE if it cannot listen; FAILED_PRECONDITION if already serving.
+  // Serving stops at destruction.
   absl::Status Serve(const std::string& address);
   // The port Serve() listens on; 0 before Serve().
   int port() const;
@@ -84,7 +85,7 @@ class AgentMetrics {
   prometheus::Gauge* last_pass_;
   prometheus::Gauge* done_;
   prometheus::Gauge* total_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsServer> server_;
 };
 
 }  // namespace dbrepl::agent

@@ -6,11 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/replication_plan.h"
-#include "common/db/db_files.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
-#include "common/proto_convert.h"
+#include "common/rpc/proto_convert.h"
 #include "glog/logging.h"
 
 namespace dbrepl::agent {
@@ -20,6 +19,13 @@ namespace {
 std::string HashOf(const std::string& db_file) {
   std::string base = Basename(db_file);
   return base.substr(0, base.find_first_of("_."));
+}
+
+// <devices>/<device> of a database under options.devices.
+std::string DeviceDirOf(const std::string& devices, const std::string& db_file) {
+  size_t start = std::min(db_file.size(), devices.size() + 1);
+  size_t slash = db_file.find('/', start);
+  return db_file.substr(0, slash == std::string::npos ? db_file.size() : slash);
 }
 
 PeerAddress AddressOf(const RingNode& node) { return PeerAddress{node.replication_ip, node.replication_port}; }
@@ -67,7 +73,7 @@ DbOutcome DbReplicator::ReplicateDb(int64_t partition, const std::string& db_fil
   Local local;
   local.db_file = db_file;
   local.hash = HashOf(db_file);
-  absl::StatusOr<ReplicationLocks::Held> held = locks_->TryLock(DevicePath(db_file), local.hash);
+  absl::StatusOr<ReplicationLocks::Held> held = locks_->TryLock(DeviceDirOf(options_.devices, db_file), local.hash);
   if (!held.ok()) {
     // Whoever holds it is replicating it now; that is this pass's work done.
     out.local_action = LocalAction::kBusy;
@@ -199,7 +205,7 @@ NodeOutcome DbReplicator::PushToNode(const RingNode& node, Local& local, int64_t
       o.result = PeerResult::kDeviceUnavailable;
     } else if (IsDbMissing(sync.status())) {
       return Rsync(node, local, partition, /*then_merge=*/false, different_region);
-    } else if (GetReason(sync.status()) == v1::PEER_AT_CAPACITY) {
+    } else if (GetReason(sync.status()) == ErrorReason::kPeerAtCapacity) {
       o.result = PeerResult::kPeerBusy;
     } else {
       o.result = PeerResult::kError;
@@ -292,7 +298,7 @@ NodeOutcome DbReplicator::Usync(const RingNode& node, Local& local, int64_t part
   if (!result.ok()) {
     o.detail = absl::StrCat("Bad response from peer during usync: ", result.status().ToString(),
                             " (acknowledged up to row ", acked.point, ")");
-    if (GetReason(result.status()) == v1::PEER_AT_CAPACITY) o.result = PeerResult::kPeerBusy;
+    if (GetReason(result.status()) == ErrorReason::kPeerAtCapacity) o.result = PeerResult::kPeerBusy;
     record_progress(acked.point);
     o.rows_sent = acked.rows_sent;
     return o;
@@ -366,7 +372,7 @@ NodeOutcome DbReplicator::Rsync(const RingNode& node, Local& local, int64_t part
                  : peers_->CompleteRsync(AddressOf(node), ref, local_id, Basename(db_file), options_.node_timeout);
   if (!new_id.ok()) {
     o.detail = absl::StrCat(then_merge ? "RsyncThenMerge: " : "CompleteRsync: ", new_id.status().ToString());
-    if (GetReason(new_id.status()) == v1::PEER_AT_CAPACITY) o.result = PeerResult::kPeerBusy;
+    if (GetReason(new_id.status()) == ErrorReason::kPeerAtCapacity) o.result = PeerResult::kPeerBusy;
     return o;
   }
   o.detail = absl::StrCat("the peer installed it as ", *new_id);

@@ -10,8 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/outcome.h"
 #include "common/db/broker.h"
-#include "common/db/db_files.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/fs_util.h"
 #include "common/hash_path.h"
 #include "common/paths.h"
@@ -308,7 +307,7 @@ TEST_F(DbReplicatorTest, ADatabaseInFlightIsNotReplicatedTwice) {
   int64_t part = Partition("c");
   int me = Primaries(part)[0];
   std::string path = MakeDb(me, "c", 5);
-  auto held = locks_.TryLock(DevicePath(path), HashPath(options_.hash_config, "a", "c"));
+  auto held = locks_.TryLock(absl::StrCat(options_.devices, "/d", me), HashPath(options_.hash_config, "a", "c"));
   ASSERT_OK(held);
   DbOutcome o = Replicate(path, part, me);
   EXPECT_EQ(o.local_action, LocalAction::kBusy);

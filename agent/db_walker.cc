@@ -1,52 +1,24 @@
 #include "agent/db_walker.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <random>
 #include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/fs_util.h"
 #include "common/paths.h"
 #include "glog/logging.h"
 
 namespace dbrepl::agent {
 namespace {
 
-absl::Status ErrnoStatus(absl::string_view what, const std::string& path, int e) {
-  std::string msg = absl::StrCat(what, " ", path, ": ", strerror(e));
-  if (e == ENOENT) return absl::NotFoundError(msg);
-  return absl::InternalError(msg);
-}
-
-// The entry names of `dir` except "." and "..", in readdir order.
-absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return ErrnoStatus("listdir", dir, errno);
-  std::vector<std::string> names;
-  errno = 0;
-  while (struct dirent* e = readdir(d)) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    names.emplace_back(e->d_name);
-  }
-  int saved = errno;
-  closedir(d);
-  if (saved != 0) return ErrnoStatus("readdir", dir, saved);
-  return names;
-}
-
-// os.path.isdir / os.path.exists: follow symlinks.
-bool IsDir(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
+// os.path.exists: follows symlinks (PathExists does not).
 bool Exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
@@ -65,7 +37,7 @@ std::pair<absl::string_view, absl::string_view> SplitExt(absl::string_view name)
 
 // The accepted partitions of one datadir, sorted by name.
 absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ListPartitions(const DatadirSpec& spec) {
-  absl::StatusOr<std::vector<std::string>> names = ListDir(spec.path);
+  absl::StatusOr<std::vector<std::string>> names = ListDirectory(spec.path);
   if (!names.ok()) return names.status();
   std::sort(names->begin(), names->end());
   std::vector<std::pair<int64_t, std::string>> partitions;
@@ -89,7 +61,7 @@ std::string DbFileIn(const std::string& hash_dir, const std::string& hash) {
 // Sorted entries of `dir`, or nullopt when the directory cannot be read
 // (reported unless it vanished).
 absl::optional<std::vector<std::string>> ListSorted(const std::string& dir, const WalkErrorHandler& on_error) {
-  absl::StatusOr<std::vector<std::string>> names = ListDir(dir);
+  absl::StatusOr<std::vector<std::string>> names = ListDirectory(dir);
   if (!names.ok()) {
     if (!absl::IsNotFound(names.status())) on_error(names.status());
     return absl::nullopt;
@@ -102,7 +74,7 @@ absl::optional<std::vector<std::string>> ListSorted(const std::string& dir, cons
 
 std::vector<std::string> GetDbFiles(const std::string& hash_dir, const std::string& hash) {
   std::vector<std::string> result;
-  absl::StatusOr<std::vector<std::string>> names = ListDir(hash_dir);
+  absl::StatusOr<std::vector<std::string>> names = ListDirectory(hash_dir);
   if (!names.ok()) return result;
   for (const std::string& name : *names) {
     auto [stem, ext] = SplitExt(name);
@@ -133,7 +105,7 @@ class DbWalker::DatadirCursor {
         while (hash_index_ < hashes_.size()) {
           const std::string& hash = hashes_[hash_index_++];
           std::string hash_dir = JoinPath(suffix_dir_, hash);
-          if (!IsDir(hash_dir)) continue;
+          if (!IsDirectory(hash_dir)) continue;
           std::string db_file = DbFileIn(hash_dir, hash);
           if (!db_file.empty()) {
             return WalkItem{partitions_[partition_index_ - 1].first, std::move(db_file), spec_.node_id,
@@ -146,7 +118,7 @@ class DbWalker::DatadirCursor {
       if (in_partition_) {
         while (!in_suffix_ && suffix_index_ < suffixes_.size()) {
           std::string suffix_dir = JoinPath(part_dir_, suffixes_[suffix_index_++]);
-          if (!IsDir(suffix_dir)) continue;
+          if (!IsDirectory(suffix_dir)) continue;
           absl::optional<std::vector<std::string>> hashes = ListSorted(suffix_dir, on_error);
           if (!hashes) continue;
           if (hashes->empty()) {
@@ -165,7 +137,7 @@ class DbWalker::DatadirCursor {
       if (partition_index_ >= partitions_.size()) return absl::nullopt;
       part_dir_ = JoinPath(spec_.path, partitions_[partition_index_++].second);
       absl::optional<std::vector<std::string>> suffixes;
-      if (IsDir(part_dir_)) suffixes = ListSorted(part_dir_, on_error);
+      if (IsDirectory(part_dir_)) suffixes = ListSorted(part_dir_, on_error);
       if (!suffixes || suffixes->empty()) {
         if (suffixes) RemoveDir(part_dir_, counters, on_error);
         ++*counters.partitions_walked;
@@ -187,7 +159,7 @@ class DbWalker::DatadirCursor {
     }
     int e = errno;
     if (e == ENOTEMPTY || e == EEXIST || e == ENOENT) return;
-    on_error(ErrnoStatus("rmdir", dir, e));
+    on_error(absl::ErrnoToStatus(e, absl::StrCat("rmdir ", dir)));
   }
 
   const DatadirSpec spec_;

@@ -267,7 +267,7 @@ TEST_F(DbWalkerTest, DatadirThatIsAFileIsReported) {
   DbWalker walker({Spec("sda", 1)}, 0, [&errors](const absl::Status& s) { errors.push_back(s); });
   EXPECT_FALSE(walker.Next().has_value());
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_THAT(errors[0], dbrepl::testing::StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(errors[0], dbrepl::testing::StatusIs(absl::StatusCode::kFailedPrecondition));  // ENOTDIR
 }
 
 }  // namespace

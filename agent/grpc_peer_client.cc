@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "common/error_model.h"
-#include "common/proto_convert.h"
+#include "common/rpc/grpc_status.h"
+#include "common/rpc/proto_convert.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
 #include "grpcpp/security/credentials.h"

@@ -9,14 +9,15 @@
 //   for (const std::string& line : SummaryLines(s, NowSeconds() - s.start)) LOG(INFO) << line;
 //   RETURN_IF_ERROR(WriteReplicationRecon(recon_dir, type, s, NowSeconds()));  // recon_cache.h
 //
-// Meaning of each counter (reference §1.7): attempted = DBs started;
-// success = peers synced; failure = failed (ip, device) pairs, also counted per
-// pair in failure_nodes; no_change / hashmatch = already in sync; rsync = peer
-// lacked the DB (complete_rsync); remote_merge = rsync_then_merge; diff = usync
-// runs; diff_capped = usync stopped at max_diffs; remove = DBs deleted;
-// deferred = sharding deferral; empty and ts_repl are never incremented (kept
-// because Swift reports them). quarantined and skipped_devices are dbrepl
-// additions, not written to recon.
+// Meaning of each counter (Swift's Replicator._zero_stats and its callers in
+// swift/common/db_replicator.py): attempted = DBs started; success = peers
+// synced; failure = failed (ip, device) pairs, also counted per pair in
+// failure_nodes; no_change / hashmatch = already in sync; rsync = peer lacked
+// the DB (complete_rsync); remote_merge = rsync_then_merge; diff = usync runs;
+// diff_capped = usync stopped at max_diffs; remove = DBs deleted; deferred =
+// sharding deferral; empty and ts_repl are never incremented (kept because
+// Swift reports them). quarantined and skipped_devices are dbrepl additions,
+// not written to recon.
 //
 // StatsCollector is thread-safe; the free functions are pure.
 #ifndef DBREPL_AGENT_PASS_STATS_H_

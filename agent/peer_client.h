@@ -3,7 +3,7 @@
 // fails on demand; GrpcPeerClient (grpc_peer_client.h) is the real one.
 //
 // Errors come back as absl::Status with the peer's ErrorReason restored
-// (common/error_model.h): IsDbMissing() -> ship the file with rsync;
+// (common/rpc/grpc_status.h): IsDbMissing() -> ship the file with rsync;
 // IsDeviceUnavailable() -> try the next handoff node; PEER_AT_CAPACITY ->
 // back off and retry later.
 //

@@ -11,10 +11,9 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
-#include "common/ring/python_json.h"
+#include "common/python_json.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
 
@@ -78,71 +77,7 @@ absl::StatusOr<std::string> ReadFirstLine(int fd, const std::string& path) {
   }
 }
 
-absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write", path, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
-// Writes `contents` to a temp file next to `path` and renames it over `path`.
-absl::Status ReplaceFile(const std::string& path, absl::string_view contents) {
-  std::string tmp = JoinPath(Dirname(path), "tmpXXXXXX");
-  int fd = mkstemp(tmp.data());
-  if (fd < 0) return ErrnoStatus("mkstemp in", Dirname(path), errno);
-  bool renamed = false;
-  absl::Cleanup cleanup = [&] {
-    if (fd >= 0) close(fd);
-    if (!renamed) unlink(tmp.c_str());
-  };
-  if (fchmod(fd, 0644) != 0) return ErrnoStatus("chmod", tmp, errno);
-  RETURN_IF_ERROR(WriteAll(fd, contents, tmp));
-  int rc = close(fd);
-  fd = -1;
-  if (rc != 0) return ErrnoStatus("close", tmp, errno);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus(absl::StrCat("rename ", tmp, " to"), path, errno);
-  renamed = true;
-  return absl::OkStatus();
-}
-
 }  // namespace
-
-absl::StatusOr<std::string> PythonJsonDumps(const nlohmann::json& value) {
-  using Type = nlohmann::json::value_t;
-  switch (value.type()) {
-    case Type::null: return std::string("null");
-    case Type::boolean: return std::string(value.get<bool>() ? "true" : "false");
-    case Type::number_integer: return absl::StrCat(value.get<int64_t>());
-    case Type::number_unsigned: return absl::StrCat(value.get<uint64_t>());
-    case Type::number_float: return PyJsonFloat(value.get<double>());
-    case Type::string: return PyJsonString(value.get_ref<const std::string&>());
-    case Type::array: {
-      std::vector<std::string> parts;
-      for (const nlohmann::json& element : value) {
-        ASSIGN_OR_RETURN(std::string part, PythonJsonDumps(element));
-        parts.push_back(std::move(part));
-      }
-      return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
-    }
-    case Type::object: {
-      // nlohmann's object is a std::map: keys in byte order, which for UTF-8
-      // is Python's code-point order (sort_keys=True).
-      std::vector<std::string> parts;
-      for (auto it = value.begin(); it != value.end(); ++it) {
-        ASSIGN_OR_RETURN(std::string key, PyJsonString(it.key()));
-        ASSIGN_OR_RETURN(std::string element, PythonJsonDumps(it.value()));
-        parts.push_back(absl::StrCat(key, ": ", element));
-      }
-      return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
-    }
-    default: return absl::InvalidArgumentError("recon cache: cannot write a binary JSON value");
-  }
-}
 
 void PutReconCacheEntry(nlohmann::json& cache_entry, const std::string& key, const nlohmann::json& item) {
   if (!item.is_object()) {
@@ -182,7 +117,10 @@ absl::Status DumpReconCache(const std::string& cache_file, const nlohmann::json&
   }
   for (auto it = entries.begin(); it != entries.end(); ++it) PutReconCacheEntry(cache, it.key(), it.value());
   ASSIGN_OR_RETURN(std::string text, PythonJsonDumps(cache));
-  return ReplaceFile(cache_file, absl::StrCat(text, "\n"));
+  // Like Swift, not fsynced: a cache rewritten every pass.
+  AtomicWriteOptions cache_write;
+  cache_write.durable = false;
+  return WriteFileAtomically(cache_file, absl::StrCat(text, "\n"), cache_write);
 }
 
 std::string ReconCacheFile(const std::string& recon_cache_path, DbType type) {

@@ -18,12 +18,12 @@
 //   3. Each entry is merged with PutReconCacheEntry(): other daemons' keys are
 //      preserved.
 //   4. The result is written as Python's json.dumps(sort_keys=True,
-//      ensure_ascii=True) plus "\n" to a temp file in the same directory and
-//      renamed over the cache file (readers see the old or the new file), then
-//      the lock is released. Like Swift, nothing is fsynced (the file is a
-//      cache rewritten every pass). Unlike Swift's 0600 temp file, the file is
-//      mode 0644 so that a recon middleware running as another user (a
-//      separate container) can read it.
+//      ensure_ascii=True) (common/python_json.h) plus "\n" to a temp file in
+//      the same directory and renamed over the cache file (readers see the
+//      old or the new file), then the lock is released. Like Swift, nothing
+//      is fsynced (the file is a cache rewritten every pass). Unlike Swift's
+//      0600 temp file, the file is mode 0644 so that a recon middleware
+//      running as another user (a separate container) can read it.
 //
 // Errors: INVALID_ARGUMENT if `entries` is not an object or holds a string
 // that is not UTF-8; UNAVAILABLE if the lock is not obtained in time;
@@ -69,11 +69,6 @@ std::string ReconCacheFile(const std::string& recon_cache_path, DbType type);
 //   * anything else overwrites.
 // `cache_entry` must be an object.
 void PutReconCacheEntry(nlohmann::json& cache_entry, const std::string& key, const nlohmann::json& item);
-
-// Python's json.dumps(value, sort_keys=True, ensure_ascii=True): ", " and
-// ": " separators, floats as repr(). INVALID_ARGUMENT for a non-UTF-8 string
-// or a binary value.
-absl::StatusOr<std::string> PythonJsonDumps(const nlohmann::json& value);
 
 }  // namespace dbrepl::agent
 

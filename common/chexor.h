@@ -1,5 +1,5 @@
 // Swift's chexor: the rolling, order-independent hash of a database's rows
-// (reference §2.2).
+// (swift/common/db.py, chexor).
 //
 //   chexor(old, name, ts) = old XOR md5("<name>-<ts>")   (as 32 hex digits)
 //

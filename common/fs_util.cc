@@ -1,5 +1,6 @@
 #include "common/fs_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,26 +8,36 @@
 
 #include <cstring>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 
 namespace dbrepl {
 namespace {
 
-absl::Status Errno(absl::string_view what, const std::string& path) {
-  int e = errno;
-  std::string msg = absl::StrCat(what, " ", path, ": ", strerror(e));
-  if (e == ENOENT) return absl::NotFoundError(msg);
-  return absl::InternalError(msg);
+// "<what> <path>: <strerror>", with the code errno implies.
+absl::Status Errno(int error, absl::string_view what, absl::string_view path) {
+  return absl::ErrnoToStatus(error, absl::StrCat(what, " ", path));
 }
 
 absl::Status FsyncPath(const std::string& path, int flags) {
   int fd = open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
+  if (fd < 0) return Errno(errno, "open", path);
   int rc = fsync(fd);
   int saved = errno;
   close(fd);
-  errno = saved;
-  if (rc != 0) return Errno("fsync", path);
+  if (rc != 0) return Errno(saved, "fsync", path);
+  return absl::OkStatus();
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno(errno, "write", path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
   return absl::OkStatus();
 }
 
@@ -48,8 +59,64 @@ absl::Status MakeDirs(const std::string& path) {
   if (parent != path) {
     if (absl::Status s = MakeDirs(parent); !s.ok()) return s;
   }
-  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", path);
+  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return Errno(errno, "mkdir", path);
   if (!IsDirectory(path)) return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Errno(errno, "listdir", dir);
+  absl::Cleanup close_dir = [d] { closedir(d); };
+  std::vector<std::string> names;
+  for (;;) {
+    errno = 0;
+    struct dirent* e = readdir(d);
+    if (e == nullptr) break;
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  if (errno != 0) return Errno(errno, "readdir", dir);
+  return names;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno(errno, "open", path);
+  absl::Cleanup close_fd = [fd] { close(fd); };
+  std::string contents;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno(errno, "read", path);
+    }
+    if (n == 0) return contents;
+    contents.append(buf, static_cast<size_t>(n));
+  }
+}
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
+                                 const AtomicWriteOptions& options) {
+  const std::string dir = Dirname(path);
+  std::string tmp = absl::StrCat(dir, "/.", Basename(path), ".XXXXXX");
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) return Errno(errno, "create a temporary file in", dir);
+  bool renamed = false;
+  absl::Cleanup cleanup = [&] {
+    if (fd >= 0) close(fd);
+    if (!renamed) unlink(tmp.c_str());
+  };
+  if (fchmod(fd, options.mode) != 0) return Errno(errno, "chmod", tmp);
+  if (absl::Status s = WriteAll(fd, contents, tmp); !s.ok()) return s;
+  if (options.durable && fsync(fd) != 0) return Errno(errno, "fsync", tmp);
+  const int rc = close(fd);
+  fd = -1;
+  if (rc != 0) return Errno(errno, "close", tmp);
+  if (rename(tmp.c_str(), path.c_str()) != 0) return Errno(errno, absl::StrCat("rename ", tmp, " to"), path);
+  renamed = true;
+  if (options.durable) return FsyncDir(dir);
   return absl::OkStatus();
 }
 
@@ -61,7 +128,7 @@ absl::Status RenameDurably(const std::string& from, const std::string& to) {
   std::string to_dir = Dirname(to);
   if (absl::Status s = MakeDirs(to_dir); !s.ok()) return s;
   if (absl::Status s = FsyncFile(from); !s.ok()) return s;
-  if (rename(from.c_str(), to.c_str()) != 0) return Errno(absl::StrCat("rename to ", to, " from"), from);
+  if (rename(from.c_str(), to.c_str()) != 0) return Errno(errno, absl::StrCat("rename to ", to, " from"), from);
   if (absl::Status s = FsyncDir(to_dir); !s.ok()) return s;
   std::string from_dir = Dirname(from);
   if (from_dir != to_dir) return FsyncDir(from_dir);
@@ -82,7 +149,7 @@ std::string Basename(absl::string_view path) {
 
 absl::StatusOr<double> MtimeSeconds(const std::string& path) {
   struct stat st;
-  if (stat(path.c_str(), &st) != 0) return Errno("stat", path);
+  if (stat(path.c_str(), &st) != 0) return Errno(errno, "stat", path);
   return static_cast<double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9;
 }
 

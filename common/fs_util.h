@@ -1,9 +1,33 @@
-// Small filesystem helpers with the durability rules dbrepl relies on.
-// All functions are thread-safe (they only make system calls).
+// Filesystem helpers with the durability rules dbrepl relies on: the one
+// directory lister, the one whole-file reader, the one atomic file writer, and
+// Swift's renamer().
+//
+//   ASSIGN_OR_RETURN(std::vector<std::string> parts, ListDirectory(datadir));
+//   RETURN_IF_ERROR(WriteFileAtomically(ring_path, bytes));  // mode 0644, fsynced
+//   ASSIGN_OR_RETURN(std::string conf, ReadFile("/etc/swift/swift.conf"));
+//
+// Lifecycle: none; every function is one self-contained operation on paths.
+// Nothing is cached and no descriptor outlives a call, so a failed call
+// leaves no state behind in the process.
+//
+// Success and failure: functions returning a status say exactly what OK
+// means below. Failures are statuses, never exceptions or crashes; the
+// message names the operation and the path ("rename to <to> from <from>: No
+// such file or directory"). The code comes from errno (absl::ErrnoToStatus):
+// NOT_FOUND for ENOENT, PERMISSION_DENIED for EACCES, and so on, with
+// FAILED_PRECONDITION where a path exists but is of the wrong kind. On failure
+// the target of a write or rename is unchanged (see each function for the
+// crash guarantees).
+//
+// Thread-safety: all functions are thread-safe (they only make system calls);
+// concurrent writers of one path each replace it whole, the last rename wins.
 #ifndef DBREPL_COMMON_FS_UTIL_H_
 #define DBREPL_COMMON_FS_UTIL_H_
 
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -11,25 +35,61 @@
 
 namespace dbrepl {
 
+// True if something (anything, even a dangling symlink) is at `path`.
 bool PathExists(const std::string& path);
+// True if `path` is a directory or a symlink to one.
 bool IsDirectory(const std::string& path);
 
-// mkdir -p, mode 0755. OK if it already exists as a directory.
+// mkdir -p, mode 0755. OK if it already exists as a directory;
+// FAILED_PRECONDITION if it (or a parent) exists and is not one.
 absl::Status MakeDirs(const std::string& path);
+
+// Python's os.listdir(): the names in `dir` except "." and "..", in the
+// order the filesystem returns them (callers sort or shuffle as Swift does).
+// NOT_FOUND if `dir` does not exist, FAILED_PRECONDITION (ENOTDIR) if it is
+// not a directory.
+absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir);
+
+// The whole contents of `path`. NOT_FOUND if it does not exist.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+struct AtomicWriteOptions {
+  // The file's permission bits (not subject to the umask).
+  mode_t mode = 0644;
+  // fsync the file before the rename and the directory after it, so that
+  // after a crash `path` holds either the old or the new contents. Without
+  // it readers still never see a partial file, but a crash may leave the
+  // old file, the new one, or (on some filesystems) an empty one.
+  bool durable = true;
+};
+
+// Replaces `path` with `contents` so that a reader sees the old file or the
+// new one, never a mix: writes a temporary ".<name>.XXXXXX" in the same
+// directory, then renames it over `path`. On failure `path` is unchanged and
+// the temporary file removed. NOT_FOUND if the directory does not exist (it
+// is not created).
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
+                                 const AtomicWriteOptions& options = {});
 
 // fsync of a directory, so that a rename or unlink inside it is durable.
 absl::Status FsyncDir(const std::string& dir);
+// fsync of a file's data and metadata.
 absl::Status FsyncFile(const std::string& path);
 
 // Swift's renamer(): creates the target's directory, fsyncs the source file,
 // renames it over `to` (atomic: a reader sees the old or the new file, never
-// a mix), then fsyncs both directories so the rename survives a crash.
+// a mix), then fsyncs both directories so the rename survives a crash. On
+// failure before the rename nothing has moved; a failure after it (a
+// directory fsync) is reported although `to` is already in place.
 absl::Status RenameDurably(const std::string& from, const std::string& to);
 
+// "a/b/c" -> "a/b"; "c" -> "."; "/c" -> "/" (dirname(1), not Python's).
 std::string Dirname(absl::string_view path);
+// "a/b/c" -> "c".
 std::string Basename(absl::string_view path);
 
-// File modification time in seconds (with sub-second precision).
+// File modification time in Unix seconds, with sub-second precision.
+// NOT_FOUND if the file does not exist.
 absl::StatusOr<double> MtimeSeconds(const std::string& path);
 
 }  // namespace dbrepl

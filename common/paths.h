@@ -1,7 +1,9 @@
 // Where Swift keeps databases on disk, and validation of the names that become
 // path components.
 //
-// Layout (reference §4):
+// Layout (Swift's storage_directory() in swift/common/utils; rsync uploads as
+// in swift/common/db_replicator.py; quarantine as DatabaseBroker.quarantine
+// in swift/common/db.py):
 //   <devices>/<device>/<accounts|containers>/<part>/<hash[-3:]>/<hash>/<hash>.db
 //   <devices>/<device>/tmp/                       rsync targets
 //   <devices>/<device>/quarantined/<type>s/<hash>[-<uuid>]

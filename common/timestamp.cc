@@ -11,8 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace dbrepl {
 namespace {
@@ -83,10 +82,7 @@ absl::StatusOr<Timestamp> Timestamp::Parse(absl::string_view text) {
   return FromSeconds(seconds, offset);
 }
 
-Timestamp Timestamp::Now() {
-  double now = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
-  return *FromSeconds(now);
-}
+Timestamp Timestamp::Now() { return *FromSeconds(NowSeconds()); }
 
 std::string Timestamp::Normal() const { return absl::StrFormat("%016.05f", seconds_); }
 
@@ -166,48 +162,6 @@ absl::StatusOr<ObjectTimestamps> DecodeTimestamps(absl::string_view encoded) {
     }
   }
   return out;
-}
-
-std::string PythonFloatRepr(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
-  if (value == 0) return std::signbit(value) ? "-0.0" : "0.0";
-  // Shortest round-tripping digits, as Python's repr (David Gay's mode 0).
-  char buf[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof(buf), "%.*e", precision - 1, value);
-    if (std::strtod(buf, nullptr) == value) break;
-  }
-  // buf is "[-]d[.ddd]e[+-]XX": split into sign, digits and exponent.
-  std::string s(buf);
-  std::string sign;
-  if (s[0] == '-') {
-    sign = "-";
-    s.erase(0, 1);
-  }
-  size_t e = s.find('e');
-  int exponent = std::atoi(s.c_str() + e + 1);
-  std::string digits;
-  for (size_t i = 0; i < e; ++i) {
-    if (s[i] != '.') digits.push_back(s[i]);
-  }
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  int decpt = exponent + 1;  // value = 0.<digits> * 10**decpt
-  std::string out;
-  if (decpt > -4 && decpt <= 16) {
-    if (decpt <= 0) {
-      out = "0." + std::string(-decpt, '0') + digits;
-    } else if (static_cast<size_t>(decpt) >= digits.size()) {
-      out = digits + std::string(decpt - digits.size(), '0') + ".0";
-    } else {
-      out = digits.substr(0, decpt) + "." + digits.substr(decpt);
-    }
-  } else {
-    out = digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += absl::StrFormat("e%c%02d", exponent < 0 ? '-' : '+', exponent < 0 ? -exponent : exponent);
-  }
-  return sign + out;
 }
 
 }  // namespace dbrepl

@@ -8,7 +8,7 @@
 //   t.Short()     == "1402464677.04188_a"
 //   t.raw()       == 140246467704188  (units of 1e-5 s)
 //
-// Forms (reference §2.15):
+// Forms (swift/common/utils/timestamp.py, Timestamp.normal/internal/short):
 //   normal    "%016.05f" of the seconds: 10 integer digits, '.', 5 decimals.
 //   internal  normal + "_%016x" offset, only when the offset is not zero.
 //   short     normal + "_%x" offset, only when the offset is not zero.
@@ -89,11 +89,6 @@ std::string EncodeTimestamps(const Timestamp& data, const Timestamp& ctype, cons
 // Swift's decode_timestamps(encoded): the inverse. Missing deltas mean "same
 // as the previous component" (which keeps t1's offset).
 absl::StatusOr<ObjectTimestamps> DecodeTimestamps(absl::string_view encoded);
-
-// Python's repr(float): the shortest string that reads back as `value`, in
-// Python's layout ("1794737777.2537541", "1e+16", "5.0"). Swift writes reclaim
-// ages into SQL this way.
-std::string PythonFloatRepr(double value);
 
 }  // namespace dbrepl
 

@@ -132,18 +132,5 @@ TEST(DecodeTimestampsTest, RoundTrips) {
   }
 }
 
-TEST(PythonFloatReprTest, MatchesPython) {
-  EXPECT_EQ(PythonFloatRepr(1794737777.2537541), "1794737777.2537541");
-  EXPECT_EQ(PythonFloatRepr(1e16), "1e+16");
-  EXPECT_EQ(PythonFloatRepr(1e15), "1000000000000000.0");
-  EXPECT_EQ(PythonFloatRepr(5.0), "5.0");
-  EXPECT_EQ(PythonFloatRepr(0.0001), "0.0001");
-  EXPECT_EQ(PythonFloatRepr(0.00001), "1e-05");
-  EXPECT_EQ(PythonFloatRepr(1700000000.5), "1700000000.5");
-  EXPECT_EQ(PythonFloatRepr(123.456), "123.456");
-  EXPECT_EQ(PythonFloatRepr(1.0 / 3), "0.3333333333333333");
-  EXPECT_EQ(PythonFloatRepr(-2.5), "-2.5");
-}
-
 }  // namespace
 }  // namespace dbrepl

@@ -2,8 +2,8 @@
 # What an operator does with `buf curl` (Debian has no grpcurl), against real
 # processes: list services through reflection on the peer and the agent, call
 # ReplicationPeer/Sync, ask the agent for its status, and check health with
-# the schema from Debian's grpc-proto. buf comes from tools/buf (npm install, done
-# by `./run setup`).
+# the schema from Debian's grpc-proto; and that dbreplctl reports the same
+# error reasons. buf comes from tools/buf (npm install, done by `./run setup`).
 set -euo pipefail
 PEER=$1 AGENT=$2 CTL=$3 BUF_PKG=$4
 BUF="$(dirname "$(readlink -f "$BUF_PKG")")/node_modules/.bin/buf"
@@ -56,6 +56,15 @@ out=$("${CURL[@]}" -d '{"db":{"type":"CONTAINER","device":"../etc","partition":1
   "http://127.0.0.1:$PP/dbrepl.v1.ReplicationPeer/Sync" 2>&1)
 set -e
 grep -q '"code": "invalid_argument"' <<<"$out" || fail "traversal answer: $out"
+
+# dbreplctl converts errors as every client does and names the reason.
+set +e
+out=$("$CTL" replicate "127.0.0.1:$AP" --type container --device sda --partition 1 \
+  --hash e8fbcd486a77117e2cd3398aa1f9485f 2>&1)
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "dbreplctl replicate of a missing database exited $rc: $out"
+grep -q "127.0.0.1:$AP: NOT_FOUND (DB_NOT_FOUND): " <<<"$out" || fail "dbreplctl replicate error: $out"
 
 # The agent's status.
 out=$("${CURL[@]}" -d '{}' "http://127.0.0.1:$AP/dbrepl.v1.ReplicationAgent/GetStatus")

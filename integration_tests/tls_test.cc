@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/grpc_peer_client.h"
-#include "common/error_model.h"
+#include "common/rpc/grpc_status.h"
 #include "common/fs_util.h"
 #include "common/server/grpc_server.h"
 #include "common/testing/status_matchers.h"
@@ -127,7 +127,7 @@ TEST(TlsTest, MutualTlsIsEnforcedAndProbesUseThePlaintextHealthPort) {
   ReplicationInfo info;
   info.id = "agent-db";
   absl::StatusOr<v1::SyncResponse> sync = client.Sync(agent::PeerAddress{"127.0.0.1", server.port()}, ref, info);
-  EXPECT_EQ(GetReason(sync.status()), v1::DB_NOT_FOUND) << sync.status();
+  EXPECT_EQ(GetReason(sync.status()), ErrorReason::kDbNotFound) << sync.status();
   server.Shutdown(absl::ZeroDuration());
 }
 

@@ -1,7 +1,7 @@
 #include "peer/concurrency_limiter.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 
 namespace dbrepl::peer {
 

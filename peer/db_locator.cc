@@ -2,9 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/devices/check_drive.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/paths.h"
-#include "common/proto_convert.h"
+#include "common/rpc/proto_convert.h"
 
 namespace dbrepl::peer {
 
@@ -33,20 +33,13 @@ absl::Status CheckPlainPath(Env* env, const LocatedDb& db) {
 
 std::string LocatedDb::LogName() const { return absl::StrCat(device, "/", partition, "/", hash); }
 
-absl::Status DbLocator::Validate(const v1::DbRef& ref) {
-  absl::StatusOr<DbType> type = FromProto(ref.type());
-  if (!type.ok()) return type.status();
-  for (absl::Status s : {ValidateDeviceName(ref.device()), ValidatePartition(ref.partition()),
-                         ValidateHash(ref.hash())}) {
-    if (!s.ok()) return InvalidDbRefError(s.message());
-  }
-  return absl::OkStatus();
-}
+absl::Status DbLocator::Validate(const v1::DbRef& ref) { return ValidateDbRef(ref).status(); }
 
 absl::StatusOr<LocatedDb> DbLocator::Locate(const v1::DbRef& ref) const {
-  if (absl::Status s = Validate(ref); !s.ok()) return s;
+  absl::StatusOr<DbType> type = ValidateDbRef(ref);
+  if (!type.ok()) return type.status();
   LocatedDb db;
-  db.type = *FromProto(ref.type());
+  db.type = *type;
   db.device = ref.device();
   db.partition = ref.partition();
   db.hash = ref.hash();

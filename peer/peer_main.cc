@@ -1,6 +1,5 @@
 // dbrepl-peer: serves dbrepl.v1.ReplicationPeer for the databases on this
 // node's devices. Flags are named after Swift's options.
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <memory>
@@ -40,14 +39,11 @@ DEFINE_double(shutdown_grace_seconds, 10, "On SIGTERM, how long in-flight calls 
 
 namespace {
 
+// The device directories under `devices` (none if it cannot be listed).
 std::vector<std::string> DeviceNames(const std::string& devices) {
   std::vector<std::string> names;
-  if (DIR* d = opendir(devices.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != ".." && dbrepl::IsDirectory(devices + "/" + n)) names.push_back(n);
-    }
-    closedir(d);
+  for (std::string& n : dbrepl::ListDirectory(devices).value_or(std::vector<std::string>())) {
+    if (dbrepl::IsDirectory(devices + "/" + n)) names.push_back(std::move(n));
   }
   return names;
 }

@@ -22,14 +22,14 @@ PeerMetrics::PeerMetrics()
                    .Register(*registry_)) {}
 
 absl::Status PeerMetrics::Serve(const std::string& address) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(address);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("metrics: cannot listen on ", address, ": ", e.what()));
-  }
-  exposer_->RegisterCollectable(registry_);
+  if (server_ != nullptr) return absl::FailedPreconditionError("metrics: already serving");
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(address, registry_);
+  if (!server.ok()) return server.status();
+  server_ = std::move(*server);
   return absl::OkStatus();
 }
+
+int PeerMetrics::port() const { return server_ == nullptr ? 0 : server_->port(); }
 
 void PeerMetrics::CountRequest(const std::string& method, const absl::Status& outcome) {
   requests_.Add({{"method", method}, {"code", absl::StatusCodeToString(outcome.code())}}).Increment();

@@ -11,8 +11,8 @@
 
 #include "absl/status/status.h"
 #include "common/db_type.h"
+#include "common/metrics_server.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
 
@@ -22,9 +22,13 @@ class PeerMetrics {
  public:
   PeerMetrics();
 
-  // Starts serving /metrics on `address` ("127.0.0.1:9101"). UNAVAILABLE if
-  // it cannot bind.
+  // Starts serving /metrics on `address` ("127.0.0.1:9101"; port 0 picks a
+  // free port, see port()) with a MetricsServer (common/metrics_server.h).
+  // UNAVAILABLE if it cannot listen; FAILED_PRECONDITION if already serving.
+  // Serving stops at destruction.
   absl::Status Serve(const std::string& address);
+  // The port Serve() listens on; 0 before Serve().
+  int port() const;
 
   void CountRequest(const std::string& method, const absl::Status& outcome);
   void CountBatch(DbType type, int64_t rows_applied);
@@ -39,7 +43,7 @@ class PeerMetrics {
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& rows_;
   prometheus::Family<prometheus::Counter>& batches_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsServer> server_;
 };
 
 }  // namespace dbrepl::peer

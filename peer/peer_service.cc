@@ -1,8 +1,8 @@
 #include "peer/peer_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/error_model.h"
-#include "common/proto_convert.h"
+#include "common/rpc/grpc_status.h"
+#include "common/rpc/proto_convert.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
 

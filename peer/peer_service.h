@@ -5,7 +5,7 @@
 // full), validates every argument before touching the disk, bounds batches,
 // applies deadlines, logs each failure with device/partition/hash and the
 // caller, counts outcomes, and converts absl::Status to gRPC in one place
-// (common/error_model.h).
+// (common/rpc/grpc_status.h).
 //
 // Thread-safe: gRPC calls the methods concurrently.
 #ifndef DBREPL_PEER_PEER_SERVICE_H_

@@ -10,10 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/db/broker.h"
-#include "common/error_model.h"
+#include "common/rpc/grpc_status.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
-#include "common/proto_convert.h"
+#include "common/rpc/proto_convert.h"
 #include "common/server/grpc_server.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -171,7 +171,7 @@ TEST_F(PeerServiceTest, SyncOnMissingDatabaseIsNotFoundAndPreparesTmp) {
   v1::SyncResponse resp;
   absl::Status s = Sync(req, &resp);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_EQ(GetReason(s), v1::DB_NOT_FOUND);
+  EXPECT_EQ(GetReason(s), ErrorReason::kDbNotFound);
   EXPECT_TRUE(IsDirectory(devices_ + "/sda/tmp"));
   EXPECT_EQ(metrics_.RequestCount("Sync", absl::StatusCode::kNotFound), 1);
 }
@@ -265,12 +265,12 @@ TEST_F(PeerServiceTest, OversizedAndMalformedBatchesAreRejectedAndChangeNothing)
   auto local = CreateContainer(DbFile(), 0);
   absl::Status too_many = Merge(Ref(), "s", {Objects(0, 101)}).status();
   EXPECT_THAT(too_many, StatusIs(absl::StatusCode::kResourceExhausted));
-  EXPECT_EQ(GetReason(too_many), v1::BATCH_TOO_LARGE);
+  EXPECT_EQ(GetReason(too_many), ErrorReason::kBatchTooLarge);
 
   ItemBatch big = Objects(0, 10);
   for (ObjectRecord& o : big.objects) o.name = std::string(10000, 'x') + o.name;
   absl::Status too_big = Merge(Ref(), "s", {big}).status();
-  EXPECT_EQ(GetReason(too_big), v1::BATCH_TOO_LARGE);
+  EXPECT_EQ(GetReason(too_big), ErrorReason::kBatchTooLarge);
 
   ItemBatch unordered = Objects(0, 3);
   std::swap(unordered.objects[0], unordered.objects[2]);
@@ -309,7 +309,7 @@ TEST_F(PeerServiceTest, BadReferencesAreInvalidArgumentAndTouchNothing) {
     v1::SyncResponse resp;
     absl::Status s = Sync(req, &resp);
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << r.ShortDebugString();
-    EXPECT_EQ(GetReason(s), v1::INVALID_DB_REF) << r.ShortDebugString();
+    EXPECT_EQ(GetReason(s), ErrorReason::kInvalidDbRef) << r.ShortDebugString();
     v1::CompleteRsyncRequest cr;
     *cr.mutable_db() = r;
     cr.set_tmp_name("x");
@@ -330,13 +330,13 @@ TEST_F(PeerServiceTest, UnmountedDeviceIsDeviceUnavailable) {
   v1::SyncResponse resp;
   absl::Status s = Sync(req, &resp);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_EQ(GetReason(s), v1::DEVICE_UNAVAILABLE);
+  EXPECT_EQ(GetReason(s), ErrorReason::kDeviceUnavailable);
   // A device that does not exist at all, without mount_check, too.
   StartPeer(/*mount_check=*/false, 64);
   v1::DbRef r = Ref();
   r.set_device("sdz");
   *req.mutable_db() = r;
-  EXPECT_EQ(GetReason(Sync(req, &resp)), v1::DEVICE_UNAVAILABLE);
+  EXPECT_EQ(GetReason(Sync(req, &resp)), ErrorReason::kDeviceUnavailable);
 }
 
 TEST_F(PeerServiceTest, MergeSyncsNeverLowersAPoint) {
@@ -386,17 +386,17 @@ TEST_F(PeerServiceTest, CompleteRsyncInstallsUnderNewIdAndRefusesWhenPreconditio
 
   // The database exists now: a second install is refused.
   absl::Status again = Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp);
-  EXPECT_EQ(GetReason(again), v1::RSYNC_PRECONDITION);
+  EXPECT_EQ(GetReason(again), ErrorReason::kRsyncPrecondition);
   // No such tmp file.
   req.mutable_db()->set_hash(kHash2);
   req.set_db_basename("");
-  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), v1::RSYNC_PRECONDITION);
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), ErrorReason::kRsyncPrecondition);
   // Traversal in the tmp name or the basename.
   req.set_tmp_name("../../etc/passwd");
-  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), v1::INVALID_REQUEST);
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), ErrorReason::kInvalidRequest);
   req.set_tmp_name("x");
   req.set_db_basename("../evil.db");
-  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), v1::INVALID_REQUEST);
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), ErrorReason::kInvalidRequest);
 }
 
 TEST_F(PeerServiceTest, RsyncThenMergeFoldsLocalRowsSyncsAndMetadata) {
@@ -425,7 +425,7 @@ TEST_F(PeerServiceTest, RsyncThenMergeFoldsLocalRowsSyncsAndMetadata) {
   ASSERT_OK_AND_ASSIGN(int64_t third, merged->GetSync("third"));
   EXPECT_EQ(third, 77);
   // Preconditions: both files must exist.
-  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::RsyncThenMerge, req, &resp)), v1::RSYNC_PRECONDITION);
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::RsyncThenMerge, req, &resp)), ErrorReason::kRsyncPrecondition);
 }
 
 TEST_F(PeerServiceTest, ConcurrentMergesIntoOneDatabaseLoseNothing) {
@@ -463,7 +463,7 @@ TEST_F(PeerServiceTest, PeerAtCapacityRefusesInsteadOfQueueing) {
   v1::SyncResponse sresp;
   absl::Status s = Sync(sreq, &sresp);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kResourceExhausted));
-  EXPECT_EQ(GetReason(s), v1::PEER_AT_CAPACITY);
+  EXPECT_EQ(GetReason(s), ErrorReason::kPeerAtCapacity);
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_OK(Sync(sreq, &sresp));  // The slot is free again.
@@ -481,7 +481,7 @@ TEST_F(PeerServiceTest, CorruptDatabaseIsQuarantinedAndAnsweredAsMissing) {
   v1::SyncResponse resp;
   absl::Status s = Sync(req, &resp);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_EQ(GetReason(s), v1::DB_QUARANTINED);
+  EXPECT_EQ(GetReason(s), ErrorReason::kDbQuarantined);
   EXPECT_FALSE(PathExists(DbFile()));
   EXPECT_TRUE(IsDirectory(devices_ + "/sda/quarantined/containers/" + kHash));
 }

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/db/lock_file.h"
 #include "common/env/file_ops.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
@@ -20,7 +20,7 @@ constexpr int kFoldBatch = 1000;
 // Corruption found while opening or reading: the broker has quarantined the
 // database; the sender should treat it as missing and ship a fresh copy.
 absl::Status AsMissingIfCorrupt(absl::Status s, const LocatedDb& db) {
-  if (s.code() == absl::StatusCode::kDataLoss && GetReason(s) != v1::UPLOAD_CORRUPT) {
+  if (s.code() == absl::StatusCode::kDataLoss && GetReason(s) != ErrorReason::kUploadCorrupt) {
     LOG(WARNING) << db.LogName() << ": quarantined corrupt database: " << s.message();
     return DbQuarantinedError(absl::StrCat("database ", db.LogName(), " was corrupt and has been quarantined"));
   }

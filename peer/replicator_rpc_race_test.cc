@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/db/broker.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
 #include "common/testing/status_matchers.h"

@@ -23,7 +23,7 @@
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "common/env/testing/fault_injection_env.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "peer/replicator_rpc.h"
 #include "peer/upload.h"
 
@@ -238,7 +238,7 @@ TEST_P(PowerLossTest, DatabaseIsOldOrNewAndWholeAfterPowerLossAtEveryStep) {
     absl::Status again = then_merge ? retry.RsyncThenMerge(s.db, "sender", absl::Now() + absl::Seconds(30)).status()
                                     : retry.CompleteRsync(s.db, "sender", "", absl::Now() + absl::Seconds(30)).status();
     if (!then_merge && !again.ok()) {
-      EXPECT_EQ(GetReason(again), v1::RSYNC_PRECONDITION);  // Installed before the power went.
+      EXPECT_EQ(GetReason(again), ErrorReason::kRsyncPrecondition);  // Installed before the power went.
       EXPECT_EQ(Names(s.db.db_file).size(), 50u);
     } else {
       ASSERT_OK(again);

@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -42,11 +41,11 @@ std::string RsyncdConf(const RsyncDaemonOptions& o) {
 absl::Status RsyncDaemon::Start() {
   if (absl::Status s = MakeDirs(options_.state_dir); !s.ok()) return s;
   conf_path_ = options_.state_dir + "/rsyncd.conf";
-  {
-    std::ofstream out(conf_path_, std::ios::trunc);
-    out << RsyncdConf(options_);
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", conf_path_));
-  }
+  // Replaced whole, so a daemon restarted by Supervise() never reads half a
+  // file; not fsynced, since it is rewritten at every start.
+  AtomicWriteOptions conf_write;
+  conf_write.durable = false;
+  if (absl::Status s = WriteFileAtomically(conf_path_, RsyncdConf(options_), conf_write); !s.ok()) return s;
   // A stale pid file from a killed daemon makes rsync refuse to start.
   unlink((options_.state_dir + "/rsyncd.pid").c_str());
   {

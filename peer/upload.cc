@@ -1,12 +1,11 @@
 #include "peer/upload.h"
 
+#include "absl/random/random.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
-#include "common/db/db_files.h"
-#include "common/db/schema_verify.h"
-#include "common/db/sqlite_connection.h"
 #include "common/env/file_ops.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
@@ -15,6 +14,11 @@ namespace dbrepl::peer {
 namespace {
 
 constexpr char kInstallingSuffix[] = ".installing";
+
+std::string RandomHex() {
+  absl::BitGen gen;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen), absl::Uniform<uint64_t>(gen));
+}
 
 }  // namespace
 
@@ -37,7 +41,7 @@ absl::StatusOr<Upload> Upload::Claim(Env* env, const LocatedDb& db, const std::s
   if (!file->is_regular()) {
     return InvalidRequestError(absl::StrCat("tmp/", tmp_name, " is not a regular file"));
   }
-  std::string private_path = JoinPath(db.tmp_dir, absl::StrCat(".", tmp_name, ".", NewUuid4Hex(), kInstallingSuffix));
+  std::string private_path = JoinPath(db.tmp_dir, absl::StrCat(".", tmp_name, ".", RandomHex(), kInstallingSuffix));
   absl::Status moved = env->RenameFile(upload, private_path);
   if (absl::IsNotFound(moved)) {
     return RsyncPreconditionError(absl::StrCat("tmp/", tmp_name, " vanished (another install took it)"));
@@ -77,23 +81,10 @@ absl::Status Upload::Quarantine(const absl::Status& why) {
 absl::StatusOr<std::unique_ptr<DatabaseBroker>> Upload::OpenVerified(absl::Duration busy_timeout) {
   // The schema and a quick_check first, on a plain connection: nothing of
   // the upload (a trigger, a view) runs before it is known to be Swift's.
-  {
-    SqliteOpenOptions plain;
-    plain.busy_timeout = busy_timeout;
-    absl::StatusOr<std::unique_ptr<SqliteConnection>> conn = SqliteConnection::Open(path_, plain);
-    if (!conn.ok()) {
-      if (absl::IsDataLoss(conn.status()) || absl::IsInternal(conn.status())) return Quarantine(conn.status());
-      return conn.status();
-    }
-    absl::Status schema = VerifySwiftSchema(conn->get(), db_.type);
-    if (!schema.ok()) return Quarantine(schema);
-    absl::StatusOr<SqliteStatement> check = (*conn)->Prepare("PRAGMA quick_check");
-    if (!check.ok()) return Quarantine(check.status());
-    absl::StatusOr<bool> row = check->Step();
-    if (!row.ok()) return Quarantine(row.status());
-    if (!*row || check->ColumnText(0) != "ok") {
-      return Quarantine(absl::DataLossError(absl::StrCat("quick_check: ", *row ? check->ColumnText(0) : "no answer")));
-    }
+  absl::Status verified = VerifySwiftDatabase(db_.type, path_);
+  if (!verified.ok()) {
+    if (absl::IsDataLoss(verified) || absl::IsInvalidArgument(verified)) return Quarantine(verified);
+    return verified;
   }
   BrokerOptions options;
   options.busy_timeout = busy_timeout;

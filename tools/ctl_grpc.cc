@@ -3,11 +3,15 @@
 //   status ADDRESS                       agent: current and last pass (JSON)
 //   run-pass ADDRESS [--devices D] [--partitions P]
 //   replicate ADDRESS --type T --device D --partition P --hash H
+// A failed call is reported as "ADDRESS: CODE (REASON): message", the reason
+// being the dbrepl-error-reason token scripts can branch on.
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "absl/strings/numbers.h"
+#include "common/errors.h"
+#include "common/rpc/grpc_status.h"
 #include "dbrepl/v1/agent.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -16,6 +20,17 @@
 
 namespace dbrepl::ctl {
 namespace {
+
+// The failed call's status, converted as every client converts it, with the
+// address, code and reason (when the server gave one) in the message.
+absl::Status Failed(const CtlArgs& args, const grpc::Status& s, const grpc::ClientContext& ctx) {
+  const absl::Status status = FromGrpcStatus(s, ctx);
+  const ErrorReason reason = GetReason(status);
+  std::string what = absl::StatusCodeToString(status.code());
+  if (reason != ErrorReason::kUnspecified) absl::StrAppend(&what, " (", ErrorReasonName(reason), ")");
+  return WithReason(absl::Status(status.code(), absl::StrCat(args.positional()[0], ": ", what, ": ", status.message())),
+                    reason);
+}
 
 // Follows grpc.health.v1.Health/Watch until the service is SERVING or the
 // deadline passes: a real wait, not polling.
@@ -58,9 +73,7 @@ absl::Status Health(const CtlArgs& args) {
   req.set_service(args.Get("service"));
   grpc::health::v1::HealthCheckResponse resp;
   grpc::Status s = stub->Check(&ctx, req, &resp);
-  if (!s.ok()) {
-    return absl::UnavailableError(absl::StrCat(args.positional()[0], ": ", s.error_message()));
-  }
+  if (!s.ok()) return Failed(args, s, ctx);
   std::string status = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
   std::cout << args.positional()[0] << " " << (req.service().empty() ? "(server)" : req.service()) << ": "
             << status << "\n";
@@ -86,11 +99,6 @@ absl::Status PrintJson(const google::protobuf::Message& m) {
   return absl::OkStatus();
 }
 
-absl::Status Failed(const CtlArgs& args, const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(args.positional()[0], ": ", s.error_message()));
-}
-
 void SetDeadline(grpc::ClientContext* ctx, double seconds) {
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(seconds)));
 }
@@ -103,7 +111,7 @@ absl::Status Status(const CtlArgs& args) {
   SetDeadline(&ctx, 10);
   v1::GetStatusResponse resp;
   grpc::Status s = stub->GetStatus(&ctx, v1::GetStatusRequest(), &resp);
-  if (!s.ok()) return Failed(args, s);
+  if (!s.ok()) return Failed(args, s, ctx);
   return PrintJson(resp);
 }
 
@@ -118,7 +126,7 @@ absl::Status RunPass(const CtlArgs& args) {
   req.set_partitions(args.Get("partitions"));
   v1::RunPassResponse resp;
   grpc::Status s = stub->RunPass(&ctx, req, &resp);
-  if (!s.ok()) return Failed(args, s);
+  if (!s.ok()) return Failed(args, s, ctx);
   return PrintJson(resp);
 }
 
@@ -139,7 +147,7 @@ absl::Status Replicate(const CtlArgs& args) {
   SetDeadline(&ctx, 300);
   v1::ReplicateDbResponse resp;
   grpc::Status s = stub->ReplicateDb(&ctx, req, &resp);
-  if (!s.ok()) return Failed(args, s);
+  if (!s.ok()) return Failed(args, s, ctx);
   return PrintJson(resp);
 }
 

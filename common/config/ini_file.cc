@@ -1,23 +1,19 @@
 #include "common/config/ini_file.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
+#include "common/fs_util.h"
 #include "common/status_macros.h"
-#include "ini.h"
 
 namespace dbrepl {
 
@@ -37,7 +33,6 @@ namespace {
 
 constexpr char kDefault[] = "DEFAULT";
 constexpr int kMaxInterpolationDepth = 10;  // Python's MAX_INTERPOLATION_DEPTH
-constexpr int kMaxLine = 1 << 20;
 
 size_t IndentOf(absl::string_view line) {
   size_t i = 0;
@@ -45,17 +40,26 @@ size_t IndentOf(absl::string_view line) {
   return i;
 }
 
-// inih's options are process-wide globals; parse under this lock and put
-// them back afterwards for any other user of the library.
-absl::Mutex inih_mutex(absl::kConstInit);
+// The lines of `text` as Python's text mode reads them: "\n", "\r\n" and a
+// lone "\r" all end a line (universal newlines).
+std::vector<absl::string_view> SplitLines(absl::string_view text) {
+  std::vector<absl::string_view> lines;
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n' && text[i] != '\r') continue;
+    lines.push_back(text.substr(start, i - start));
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    start = i + 1;
+  }
+  if (start < text.size()) lines.push_back(text.substr(start));
+  return lines;
+}
 
 }  // namespace
 
-// Drives inih over one file's text and mirrors Python ConfigParser's
-// decisions that inih makes differently (see ini_file.h). inih reads the
-// text through Reader(), one physical line at a time, and reports each
-// option (or continuation) to Handler() right after reading its line, so
-// the handler always knows which raw line it is looking at.
+// One file's text, parsed as Python 3's ConfigParser._read() does with
+// Swift's settings (strict, "=" and ":" delimiters, "#" and ";" whole-line
+// comments only, empty lines kept inside values): see ini_file.h.
 class IniParser {
  public:
   IniParser(IniFile* out, std::string file, absl::string_view text)
@@ -64,39 +68,9 @@ class IniParser {
   absl::Status Run() {
     if (text_.find('\0') != absl::string_view::npos) return Error(0, "contains a NUL byte");
     if (absl::StartsWith(text_, "\xEF\xBB\xBF")) text_.remove_prefix(3);  // UTF-8 BOM
-    for (absl::string_view line : absl::StrSplit(text_, '\n')) {
-      if (line.size() > kMaxLine - 3) return Error(0, "has a line longer than 1 MiB");
-    }
-    int rc;
-    {
-      absl::MutexLock lock(&inih_mutex);
-      const bool inline_comments = ini_allow_inline_comments, use_stack = ini_use_stack,
-                 allow_realloc = ini_allow_realloc, stop_on_first_error = ini_stop_on_first_error,
-                 multiline = ini_allow_multiline, no_value = ini_allow_no_value;
-      const int max_line = ini_max_line;
-      ini_allow_inline_comments = false;  // Python 3: ';' inside a value is data
-      ini_use_stack = false;
-      ini_allow_realloc = true;
-      ini_max_line = kMaxLine;
-      ini_stop_on_first_error = true;
-      ini_allow_multiline = true;
-      ini_allow_no_value = false;
-      rc = ini_parse_stream(&IniParser::Reader, this, &IniParser::Handler, this);
-      ini_allow_inline_comments = inline_comments;
-      ini_use_stack = use_stack;
-      ini_allow_realloc = allow_realloc;
-      ini_max_line = max_line;
-      ini_stop_on_first_error = stop_on_first_error;
-      ini_allow_multiline = multiline;
-      ini_allow_no_value = no_value;
-    }
-    if (!error_.ok()) return error_;
-    if (rc < 0) return absl::ResourceExhaustedError(absl::StrCat(file_, ": out of memory parsing"));
-    if (rc > 0) {
-      std::vector<absl::string_view> lines = absl::StrSplit(text_, '\n');
-      absl::string_view bad = rc <= static_cast<int>(lines.size()) ? lines[rc - 1] : "";
-      return Error(rc, absl::StrCat("cannot parse '", absl::StripAsciiWhitespace(bad),
-                                    "' (expected [section], key = value or a comment)"));
+    int line_no = 0;
+    for (absl::string_view line : SplitLines(text_)) {
+      RETURN_IF_ERROR(ParseLine(++line_no, line));
     }
     return absl::OkStatus();
   }
@@ -107,56 +81,55 @@ class IniParser {
         line > 0 ? absl::StrCat(file_, ":", line, ": ", message) : absl::StrCat(file_, ": ", message));
   }
 
-  static char* Reader(char* str, int num, void* stream) {
-    IniParser* p = static_cast<IniParser*>(stream);
-    if (p->pos_ >= p->text_.size() || num <= 1) return nullptr;
-    if (p->at_line_start_) p->BeginLine();
-    size_t n = 0;
-    const size_t max = static_cast<size_t>(num) - 1;
-    while (n < max && p->pos_ + n < p->text_.size()) {
-      ++n;
-      if (p->text_[p->pos_ + n - 1] == '\n') break;
-    }
-    std::memcpy(str, p->text_.data() + p->pos_, n);
-    str[n] = '\0';
-    p->pos_ += n;
-    p->at_line_start_ = str[n - 1] == '\n';
-    return str;
-  }
-
-  // Called as inih starts reading a physical line: classifies it the way
-  // inih will, to track sections (inih reports none) and blank lines.
-  void BeginLine() {
-    ++line_no_;
-    const size_t end = text_.find('\n', pos_);
-    line_ = text_.substr(pos_, end == absl::string_view::npos ? absl::string_view::npos : end - pos_);
-    if (!line_.empty() && line_.back() == '\r') line_.remove_suffix(1);
-    const absl::string_view s = absl::StripAsciiWhitespace(line_);
-    inih_continuation_ = false;
-    if (s.empty()) {
+  absl::Status ParseLine(int line_no, absl::string_view line) {
+    const absl::string_view value = absl::StripAsciiWhitespace(line);
+    if (absl::StartsWith(value, "#") || absl::StartsWith(value, ";")) return absl::OkStatus();  // a comment
+    if (value.empty()) {
+      // Kept inside a value if more of it follows; trailing ones are dropped.
       if (!key_.empty()) ++pending_blank_lines_;
-      return;
+      return absl::OkStatus();
     }
-    if (s.front() == '#' || s.front() == ';') return;
-    if (IndentOf(line_) > 0 && inih_has_prev_name_) {
-      inih_continuation_ = true;
-    } else if (s.front() == '[') {
-      const size_t close = s.find(']');
-      if (close != absl::string_view::npos) StartSection(s.substr(1, close - 1));
-      inih_has_prev_name_ = false;
-    } else {
-      inih_has_prev_name_ = true;
+    const size_t indent = IndentOf(line);
+    if (!key_.empty() && indent > key_indent_) {  // continues the value
+      std::string& v = Current()[key_];
+      v.append(pending_blank_lines_ + 1, '\n');
+      v.append(value.data(), value.size());
+      pending_blank_lines_ = 0;
+      return absl::OkStatus();
     }
+    pending_blank_lines_ = 0;
+    key_indent_ = indent;
+    // ConfigParser's SECTCRE, "\[(?P<header>.+)\]", matched at the start:
+    // the header runs to the last ']' and may not be empty.
+    const size_t close = value.rfind(']');
+    if (value.front() == '[' && close != absl::string_view::npos && close >= 2) {
+      return StartSection(line_no, value.substr(1, close - 1));
+    }
+    const size_t delim = value.find_first_of("=:");
+    if (!in_section_) {
+      return Error(line_no, delim != absl::string_view::npos
+                                ? "option before any [section] header"
+                                : absl::StrCat("cannot parse '", value, "' before any [section] header"));
+    }
+    if (delim == absl::string_view::npos) {
+      return Error(line_no,
+                   absl::StrCat("cannot parse '", value, "' (expected [section], key = value or a comment)"));
+    }
+    std::string key = absl::AsciiStrToLower(absl::StripTrailingAsciiWhitespace(value.substr(0, delim)));
+    if (key.empty()) return Error(line_no, "option with an empty name");
+    if (!file_keys_.insert({section_, key}).second) {
+      return Error(line_no, absl::StrCat("option '", key, "' in section [", section_, "] already exists"));
+    }
+    Current()[key] = std::string(absl::StripLeadingAsciiWhitespace(value.substr(delim + 1)));
+    key_ = std::move(key);
+    return absl::OkStatus();
   }
 
-  void StartSection(absl::string_view name) {
-    if (!error_.ok()) return;
+  absl::Status StartSection(int line_no, absl::string_view name) {
     const std::string section(name);
-    // ConfigParser allows [DEFAULT] to reappear; other sections may not
-    // within one file.
+    // [DEFAULT] may reappear; another section may not, within one file.
     if (section != kDefault && !file_sections_.insert(section).second) {
-      error_ = Error(line_no_, absl::StrCat("section [", section, "] already exists"));
-      return;
+      return Error(line_no, absl::StrCat("section [", section, "] already exists"));
     }
     if (section != kDefault && out_->sections_.count(section) == 0) {
       out_->sections_[section];
@@ -164,94 +137,34 @@ class IniParser {
     }
     section_ = section;
     in_section_ = true;
-    key_.clear();
-    pending_blank_lines_ = 0;
+    key_.clear();  // a section cannot begin with a continuation line
+    return absl::OkStatus();
   }
 
   std::map<std::string, std::string>& Current() {
     return section_ == kDefault ? out_->defaults_ : out_->sections_[section_];
   }
 
-  static int Handler(void* user, const char* /*section*/, const char* name, const char* value) {
-    return static_cast<IniParser*>(user)->OnValue(name, value) ? 1 : 0;
-  }
-
-  bool OnValue(absl::string_view name, absl::string_view value) {
-    if (!error_.ok()) return false;
-    const size_t indent = IndentOf(line_);
-    if (inih_continuation_ && !key_.empty() && indent > key_indent_) {
-      std::string& v = Current()[key_];
-      v.append(pending_blank_lines_ + 1, '\n');
-      v.append(value.data(), value.size());
-      pending_blank_lines_ = 0;
-      return true;
-    }
-    pending_blank_lines_ = 0;
-    std::string key(name);
-    std::string val(value);
-    if (inih_continuation_) {
-      // inih continues any indented line; Python only one indented deeper
-      // than its key. Anything else is a new section or option.
-      const absl::string_view s = absl::StripAsciiWhitespace(line_);
-      if (s.front() == '[' && s.find(']') != absl::string_view::npos) {
-        StartSection(s.substr(1, s.find(']') - 1));
-        return error_.ok();
-      }
-      const size_t delim = s.find_first_of("=:");
-      if (delim == absl::string_view::npos) {
-        error_ = Error(line_no_, absl::StrCat("cannot parse '", s, "' (expected key = value)"));
-        return false;
-      }
-      key = std::string(absl::StripAsciiWhitespace(s.substr(0, delim)));
-      val = std::string(absl::StripAsciiWhitespace(s.substr(delim + 1)));
-    }
-    if (!in_section_) {
-      error_ = Error(line_no_, "option before any [section] header");
-      return false;
-    }
-    absl::AsciiStrToLower(&key);
-    if (key.empty()) {
-      error_ = Error(line_no_, "option with an empty name");
-      return false;
-    }
-    if (!file_keys_.insert({section_, key}).second) {
-      error_ = Error(line_no_, absl::StrCat("option '", key, "' in section [", section_, "] already exists"));
-      return false;
-    }
-    Current()[key] = std::move(val);
-    key_ = key;
-    key_indent_ = indent;
-    return true;
-  }
-
   IniFile* out_;
   const std::string file_;
   absl::string_view text_;
-  size_t pos_ = 0;
-  bool at_line_start_ = true;
-  int line_no_ = 0;
-  absl::string_view line_;  // the current physical line, without its newline
-  bool inih_has_prev_name_ = false;
-  bool inih_continuation_ = false;
   bool in_section_ = false;
   std::string section_;
-  std::string key_;  // the option the current value belongs to
-  size_t key_indent_ = 0;
+  std::string key_;        // the option a continuation line would extend
+  size_t key_indent_ = 0;  // indentation of the last section or option line
   int pending_blank_lines_ = 0;
   std::set<std::string> file_sections_;
   std::set<std::pair<std::string, std::string>> file_keys_;
-  absl::Status error_;
 };
 
 namespace {
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read config ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read config ", path));
-  return ss.str();
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("cannot read config: ", text.status().message()));
+  }
+  return text;
 }
 
 }  // namespace
@@ -269,13 +182,13 @@ absl::StatusOr<IniFile> IniFile::Load(const std::string& path) {
   if (stat(path.c_str(), &st) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read config ", path));
   std::vector<std::string> files;
   if (S_ISDIR(st.st_mode)) {
-    DIR* dir = opendir(path.c_str());
-    if (dir == nullptr) return absl::ErrnoToStatus(errno, absl::StrCat("cannot list config directory ", path));
-    while (dirent* e = readdir(dir)) {
-      const std::string name = e->d_name;
+    absl::StatusOr<std::vector<std::string>> names = ListDirectory(path);
+    if (!names.ok()) {
+      return absl::Status(names.status().code(), absl::StrCat("cannot list config directory: ", names.status().message()));
+    }
+    for (const std::string& name : *names) {
       if (absl::EndsWith(name, ".conf") && !absl::StartsWith(name, ".")) files.push_back(path + "/" + name);
     }
-    closedir(dir);
     std::sort(files.begin(), files.end());
     if (files.empty()) return absl::NotFoundError(absl::StrCat("Unable to read config from ", path));
   } else {

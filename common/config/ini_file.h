@@ -6,16 +6,18 @@
 //   ASSIGN_OR_RETURN(ConfigSection conf, ini.Section("container-replicator"));
 //   std::string devices = conf.Get("devices", "/srv/node");
 //
-// Syntax (Python 3 ConfigParser with Swift's settings), tokenised by
-// Debian's inih:
-//  * "[name]" starts a section; names are case-sensitive. [DEFAULT] holds
-//    values every section inherits.
+// Syntax (Python 3 ConfigParser with Swift's settings: strict, "=" and ":"
+// delimiters, whole-line comments, empty lines kept in values), line for line
+// as ConfigParser._read() decides:
+//  * "[name]" starts a section; the name runs to the last "]" and is
+//    case-sensitive. [DEFAULT] holds values every section inherits.
 //  * "key = value" or "key: value"; keys are lowercased, keys and values
 //    stripped. "#" and ";" start comment lines only: a ";" inside a value
 //    is part of it.
 //  * A line indented deeper than its key's line continues the value
 //    (joined with "\n"; blank lines inside are kept, trailing ones dropped).
-//  * A UTF-8 byte order mark and CRLF line ends are accepted.
+//  * A UTF-8 byte order mark is skipped; "\n", "\r\n" and a lone "\r" end a
+//    line (Python's universal newlines). A NUL byte is an error.
 //  * Within one file a repeated section or key is an error (ConfigParser's
 //    strict mode); a key before any section, or a line that is neither
 //    section, option nor comment, is an error naming file and line.
@@ -25,8 +27,8 @@
 //    `name` in the same section (or DEFAULT), "%%" is "%" (Swift's
 //    NicerInterpolation; swift.conf uses kAlways, plain ConfigParser).
 //
-// An IniFile is an immutable value; safe to share once built. Parsing
-// briefly holds a process-wide lock because inih's options are globals.
+// An IniFile is an immutable value; safe to share once built. Parsing has no
+// shared state: any number of threads may parse at once.
 #ifndef DBREPL_COMMON_CONFIG_INI_FILE_H_
 #define DBREPL_COMMON_CONFIG_INI_FILE_H_
 

@@ -70,6 +70,21 @@ TEST(IniFileTest, LongLinesCrlfAndBom) {
   EXPECT_EQ(s.Get("k"), "v");
 }
 
+TEST(IniFileTest, UniversalNewlinesAndSectionHeadersAsConfigParser) {
+  // A lone "\r" ends a line in Python's text mode, as "\r\n" and "\n" do.
+  ASSERT_OK_AND_ASSIGN(ConfigSection s, SectionOf("[s]\rk = 1\r\nj = 2\n", "s"));
+  EXPECT_THAT(s.values, UnorderedElementsAre(Pair("k", "1"), Pair("j", "2")));
+  // The header runs to the last ']'; text after it is ignored.
+  ASSERT_OK_AND_ASSIGN(IniFile ini, IniFile::Parse("[a]b] trailing\nk = v\n[c] ; note\n"));
+  EXPECT_THAT(ini.SectionNames(), ElementsAre("a]b", "c"));
+  EXPECT_THAT(ErrorOf("[s]\n[]\n"), HasSubstr("f.conf:2: cannot parse '[]'"));
+  // Continuations keep blank lines inside a value; comments are skipped.
+  ASSERT_OK_AND_ASSIGN(ConfigSection c, SectionOf("[s]\nk = a\n\n# note\n  b\n", "s"));
+  EXPECT_EQ(c.Get("k"), "a\n\nb");
+  ASSERT_OK_AND_ASSIGN(ConfigSection e, SectionOf("[s]\nk =\n  b\n", "s"));
+  EXPECT_EQ(e.Get("k"), "\nb");
+}
+
 TEST(IniFileTest, SectionsAreCaseSensitiveAndEmptyOnesExist) {
   ASSERT_OK_AND_ASSIGN(IniFile ini, IniFile::Parse("[s]\nk=v\n[ Spaced ]\n[t]\n", "f.conf"));
   EXPECT_THAT(ini.SectionNames(), ElementsAre("s", " Spaced ", "t"));

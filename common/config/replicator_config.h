@@ -1,6 +1,7 @@
 // The replicator's options (Swift's [account-replicator] /
-// [container-replicator] section, reference §1.6), with Swift's defaults
-// and Swift's parsing.
+// [container-replicator] section, as Replicator.__init__ in
+// swift/common/db_replicator.py reads it), with Swift's defaults and Swift's
+// parsing.
 //
 //   ASSIGN_OR_RETURN(ReplicatorConfig config,
 //                    LoadReplicatorConfig("/etc/swift/container-server.conf", DbType::kContainer));

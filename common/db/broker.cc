@@ -19,7 +19,8 @@
 #include "common/db/pending.h"
 #include "common/db/schema.h"
 #include "common/db/schema_info.h"
-#include "common/error_model.h"
+#include "common/db/schema_verify.h"
+#include "common/errors.h"
 #include "common/status_macros.h"
 #include "common/timestamp.h"
 
@@ -132,6 +133,23 @@ absl::Status DeleteDbFiles(const std::string& db_file) {
       if (errno == ENOENT) continue;
       return absl::InternalError(absl::StrCat("ERROR while trying to clean up ", dir, ": ", std::strerror(errno)));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifySwiftDatabase(DbType type, const std::string& file) {
+  SqliteOpenOptions plain;
+  plain.busy_timeout = absl::Seconds(5);
+  absl::StatusOr<std::unique_ptr<SqliteConnection>> conn = SqliteConnection::Open(file, plain);
+  if (!conn.ok()) {
+    if (absl::IsNotFound(conn.status())) return conn.status();
+    return absl::DataLossError(conn.status().message());
+  }
+  RETURN_IF_ERROR(VerifySwiftSchema(conn->get(), type));
+  ASSIGN_OR_RETURN(SqliteStatement check, (*conn)->Prepare("PRAGMA quick_check"));
+  ASSIGN_OR_RETURN(bool row, check.Step());
+  if (!row || check.ColumnText(0) != "ok") {
+    return absl::DataLossError(absl::StrCat("quick_check: ", row ? check.ColumnText(0) : "no answer"));
   }
   return absl::OkStatus();
 }

@@ -194,6 +194,14 @@ absl::StatusOr<std::string> QuarantineDb(const std::string& db_file, DbType type
 // suffix and partition directories if empty (Swift's delete_db).
 absl::Status DeleteDbFiles(const std::string& db_file);
 
+// Checks a database file that arrived from elsewhere (an rsynced upload)
+// before anything of it runs: its schema is one Swift creates, table for
+// table, column for column, trigger for trigger (common/db/schema_verify.h),
+// and SQLite's quick_check finds it whole. Opens it with a plain connection
+// (no broker, so nothing is quarantined). DATA_LOSS saying what is wrong;
+// INVALID_ARGUMENT for a database of the other type.
+absl::Status VerifySwiftDatabase(DbType type, const std::string& file);
+
 // Removes the database only if no row arrived since its max_row was read as
 // `expected_max_row`: under the hash directory's lock (which .pending writers
 // and row merges take), checks that <db>.pending is empty and max_row is

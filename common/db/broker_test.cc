@@ -2,11 +2,11 @@
 // concurrent writers, Lock, and the file-level helpers.
 #include "common/db/broker.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utime.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -14,7 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/db/db_files.h"
 #include "common/db/testing/db_test_util.h"
-#include "common/error_model.h"
+#include "common/errors.h"
+#include "common/fs_util.h"
 #include "common/testing/status_matchers.h"
 #include "common/timestamp.h"
 #include "gmock/gmock.h"
@@ -34,15 +35,9 @@ using ::dbrepl::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
+// Sorted names in `dir`; none if it cannot be listed.
 std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (struct dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") names.push_back(n);
-    }
-    closedir(d);
-  }
+  std::vector<std::string> names = ListDirectory(dir).value_or(std::vector<std::string>());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -61,7 +56,7 @@ TEST(BrokerOpenTest, MissingFileIsNotFoundAndNotCreated) {
   std::string path = NewDbPath(DbType::kContainer);
   auto broker = DatabaseBroker::Open(DbType::kContainer, path);
   EXPECT_THAT(broker, StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_EQ(GetReason(broker.status()), v1::DB_NOT_FOUND);
+  EXPECT_EQ(GetReason(broker.status()), ErrorReason::kDbNotFound);
   EXPECT_FALSE(PathExists(path));
   EXPECT_FALSE(PathExists(PythonDirname(path)));
 }
@@ -108,7 +103,7 @@ TEST(BrokerOpenTest, WrongTypeIsInvalidArgumentAndNotQuarantined) {
 // Corruption: the hash directory moves to <device>/quarantined/<type>s/.
 void ExpectQuarantined(const absl::Status& status, const std::string& path, DbType type) {
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_EQ(GetReason(status), v1::DB_CORRUPT);
+  EXPECT_EQ(GetReason(status), ErrorReason::kDbCorrupt);
   std::string hash_dir = PythonDirname(path);
   std::string target = absl::StrCat(DeviceDirOf(path), "/quarantined/", Datadir(type), "/", PythonBasename(hash_dir));
   EXPECT_THAT(std::string(status.message()), HasSubstr(target));
@@ -296,7 +291,9 @@ TEST(ReclaimTmpFilesTest, RemovesOldTmpOnly) {
 
 TEST(BrokerNewIdTest, FileInDeviceTmpGetsSwiftsDeviceName) {
   // complete_rsync renames after newid: while the file is in <dev>/tmp, the
-  // "device" four levels up is the directory above <devices> (reference §2.8).
+  // "device" four levels up is the directory above <devices>, because Swift's
+  // get_device_path() (swift/common/db.py) strips four components wherever
+  // the file is.
   std::string path = NewDbPath(DbType::kContainer);
   ASSERT_OK(DatabaseBroker::Create(DbType::kContainer, path, "a", "c"));
   std::string devices = PythonDirname(DeviceDirOf(path));  // <root>/srv/node

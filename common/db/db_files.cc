@@ -1,6 +1,5 @@
 #include "common/db/db_files.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
 
 namespace dbrepl {
 namespace {
@@ -84,14 +84,8 @@ void RemoveTree(const std::string& path) {
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) return;
   if (S_ISDIR(st.st_mode)) {
-    if (DIR* dir = opendir(path.c_str())) {
-      std::vector<std::string> names;
-      while (struct dirent* entry = readdir(dir)) {
-        std::string name = entry->d_name;
-        if (name != "." && name != "..") names.push_back(name);
-      }
-      closedir(dir);
-      for (const std::string& name : names) RemoveTree(absl::StrCat(path, "/", name));
+    if (absl::StatusOr<std::vector<std::string>> names = ListDirectory(path); names.ok()) {
+      for (const std::string& name : *names) RemoveTree(absl::StrCat(path, "/", name));
     }
     rmdir(path.c_str());
   } else {
@@ -117,16 +111,10 @@ absl::StatusOr<std::string> QuarantineHashDir(const std::string& hash_dir, DbTyp
 }
 
 absl::StatusOr<int> RemoveTmpFilesOlderThan(const std::string& dir, absl::Time cutoff) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return Errno("opendir", dir);
-  std::vector<std::string> names;
-  while (struct dirent* entry = readdir(d)) {
-    std::string name = entry->d_name;
-    if (absl::EndsWith(name, ".tmp")) names.push_back(name);
-  }
-  closedir(d);
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
   int removed = 0;
   for (const std::string& name : names) {
+    if (!absl::EndsWith(name, ".tmp")) continue;
     std::string path = absl::StrCat(dir, "/", name);
     struct stat st;
     if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;

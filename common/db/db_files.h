@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db_type.h"
-#include "common/fs_util.h"  // MakeDirs, FsyncDir
+#include "common/fs_util.h"  // MakeDirs, FsyncDir, ListDirectory
 
 namespace dbrepl {
 
@@ -27,7 +27,9 @@ std::string PythonBasename(absl::string_view path);
 // Swift's get_device_path(): the hash directory of `db_file` with four
 // components stripped, i.e. "<devices>/<device>" for a file in its standard
 // place. For a file in "<devices>/<device>/tmp/" this is 4 levels above tmp:
-// Swift's quirk, kept (reference §2.8).
+// Swift's quirk, kept because complete_rsync gives the file its new id while
+// it is still in tmp, so Swift's ids end in that directory's name (often just
+// "-"), and ours must match.
 std::string DevicePath(absl::string_view db_file);
 
 // A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".

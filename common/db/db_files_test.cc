@@ -33,7 +33,8 @@ TEST(DbFilesTest, DirnameAndBasenameAsPython) {
 
 TEST(DbFilesTest, DevicePathIsFourLevelsAboveTheHashDir) {
   EXPECT_EQ(DevicePath("/srv/node/sdb1/containers/931/85f/e8fbcd486a77117e2cd3398aa1f9485f/x.db"), "/srv/node/sdb1");
-  // Swift's quirk for files still in <dev>/tmp (reference §2.8).
+  // Swift's quirk for files still in <dev>/tmp: four levels up, whatever the
+  // directory (get_device_path in swift/common/db.py).
   EXPECT_EQ(DevicePath("/srv/node/sdb1/tmp/abc"), "/");
   EXPECT_EQ(DevicePath("/tmp/swtest/srv/node/sdb1/tmp/abc"), "/tmp/swtest");
 }

@@ -1,7 +1,8 @@
-// Swift's database metadata (reference §2.9): the stat row's `metadata`
-// column holds the JSON text of {key: [value, timestamp], ...}, written as
-// Python's json.dumps writes it (", " and ": " separators, non-ASCII as
-// \uXXXX, keys in insertion order). "" means {}. A key is deleted by setting
+// Swift's database metadata (DatabaseBroker.metadata and update_metadata in
+// swift/common/db.py): the stat row's `metadata` column holds the JSON text of
+// {key: [value, timestamp], ...}, written as Python's json.dumps writes it
+// (common/python_json.h: ", " and ": " separators, non-ASCII as \uXXXX, keys
+// in insertion order). "" means {}. A key is deleted by setting
 // its value to "" at a newer timestamp; such keys are reclaimed after the
 // reclaim age.
 //
@@ -9,7 +10,8 @@
 //   if (merged) { UPDATE <type>_stat SET metadata = *merged }
 //
 // All functions are pure and thread-safe. Malformed JSON (or entries that are
-// not [value, "timestamp"] pairs) is INVALID_ARGUMENT.
+// not [value, "timestamp"] pairs, or strings that are not UTF-8; see
+// common/python_json.h for why) is INVALID_ARGUMENT.
 #ifndef DBREPL_COMMON_DB_METADATA_H_
 #define DBREPL_COMMON_DB_METADATA_H_
 

@@ -93,6 +93,10 @@ TEST(MetadataTest, RejectsMalformedInput) {
   EXPECT_THAT(MergeMetadata(kStored, R"({"A": "no pair"})"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(MergeMetadata(kStored, R"({"A": ["v", 5]})"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(MergeMetadata("garbage", "{}"), StatusIs(absl::StatusCode::kInvalidArgument));
+  // Bytes that are not UTF-8 never become metadata (Swift answers 400 to such
+  // a header, and writing them would need an escape Python would not write).
+  EXPECT_THAT(MergeMetadata(kStored, "{\"A\": [\"\xff\", \"1700000000.00000\"]}"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Swift's lazy schema migrations for databases created by old releases
-// (reference §2.4, §2.5). Swift runs them on the first write that needs the
+// Swift's lazy schema migrations for databases created by old releases (the
+// _migrate_* methods of swift/account/backend.py and
+// swift/container/backend.py). Swift runs them on the first write that needs the
 // new schema; so do we. Reads never migrate.
 //
 //   if (!schema.rows_have_policy_index) RETURN_IF_ERROR(MigrateContainerAddStoragePolicy(conn, schema));

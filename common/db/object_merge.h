@@ -1,6 +1,7 @@
-// The conflict rules of a container database's object rows (reference §2.7,
-// Swift's update_new_item_from_existing and merge_items), as pure functions
-// so that every rule can be tested without a database.
+// The conflict rules of a container database's object rows (Swift's
+// update_new_item_from_existing and ContainerBroker.merge_items in
+// swift/container/backend.py), as pure functions so that every rule can be
+// tested without a database.
 //
 // A row's created_at encodes three timestamps (data, content type, metadata;
 // see EncodeTimestamps). Each component is compared separately and the

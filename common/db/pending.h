@@ -1,6 +1,7 @@
-// Swift's <db>.pending file (reference §2.13): the account and container
-// servers append rows here, cheaply, under the hash directory's .lock, and
-// the next reader merges them into the database.
+// Swift's <db>.pending file (put_record and _commit_puts in
+// swift/common/db.py): the account and container servers append rows here,
+// cheaply, under the hash directory's .lock, and the next reader merges them
+// into the database.
 //
 // Format: entries ":" + base64(pickle.dumps(tuple, protocol=2)), back to back:
 //   container: (name, created_at, size, content_type, etag, deleted,

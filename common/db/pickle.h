@@ -1,5 +1,6 @@
 // The tiny subset of Python's pickle format that Swift's .pending files use
-// (reference §2.13): a tuple of strings, ints, floats, booleans and None,
+// (DatabaseBroker.put_record writes them, _commit_puts reads them, in
+// swift/common/db.py): a tuple of strings, ints, floats, booleans and None,
 // pickled with protocol 2.
 //
 //   ASSIGN_OR_RETURN(PickleValue v, ReadPickle(bytes));

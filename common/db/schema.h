@@ -1,5 +1,7 @@
-// The schema of Swift's account and container databases (reference §2.3 to
-// §2.5), and the creation of a new one.
+// The schema of Swift's account and container databases (DatabaseBroker.
+// initialize in swift/common/db.py and the create_* methods of
+// swift/account/backend.py and swift/container/backend.py), and the creation
+// of a new one.
 //
 //   NewDatabase db{.account = "a", .container = "c", .created_at = now,
 //                  .put_timestamp = "0000000001.00000", .id = id};

@@ -41,7 +41,8 @@ NewDatabase Db(const std::string& container) {
   return db;
 }
 
-// The order Swift 2.30.1 produces (reference §2.5).
+// The sqlite_master order of a container database made by Swift 2.30.1's
+// ContainerBroker.initialize.
 TEST(SchemaTest, ContainerMasterOrderMatchesSwift) {
   auto conn = Fresh();
   ASSERT_OK(CreateSchema(conn.get(), DbType::kContainer, Db("c")));

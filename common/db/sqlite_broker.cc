@@ -12,7 +12,8 @@
 #include "common/db/lock_file.h"
 #include "common/db/metadata.h"
 #include "common/db/pending.h"
-#include "common/error_model.h"
+#include "common/errors.h"
+#include "common/python_float.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
 
@@ -79,7 +80,7 @@ absl::StatusOr<Transaction> SqliteBroker::BeginWrite() {
 }
 
 absl::Status SqliteBroker::Guard(absl::Status status) {
-  if (status.ok() || !absl::IsDataLoss(status) || GetReason(status) == v1::DB_CORRUPT) return status;
+  if (status.ok() || !absl::IsDataLoss(status) || GetReason(status) == ErrorReason::kDbCorrupt) return status;
   if (conn_ != nullptr && conn_->HasMoved()) {
     // The trouble is with a file that is no longer at the path: quarantining
     // the path would move the database that replaced it.

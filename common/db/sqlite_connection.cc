@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/chexor.h"
-#include "common/timestamp.h"
+#include "common/python_float.h"
 
 namespace dbrepl {
 namespace {
@@ -131,7 +131,7 @@ int SqliteConnection::RetryBusy(Attempt attempt, BeforeRetry before_retry) {
 absl::Status SqliteConnection::Error(int rc, absl::string_view context) const {
   std::string message = sqlite3_errmsg(db_);
   if (message.empty() || message == "not an error") message = sqlite3_errstr(rc);
-  std::string full = absl::StrCat(path_, ": ", context, ": ", message);
+  std::string full = absl::StrCat(path_, ": ", context, ": ", message, rc != (rc & 0xff) ? absl::StrCat(" (extended code ", rc, ")") : "");
   int primary = rc & 0xff;
   if (IsCorruptionMessage(message) || primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB ||
       primary == SQLITE_IOERR) {

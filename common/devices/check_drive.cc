@@ -4,7 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "common/error_model.h"
+#include "common/errors.h"
 #include "common/paths.h"
 
 namespace dbrepl {

@@ -2,7 +2,8 @@
 //
 //   ASSIGN_OR_RETURN(std::string dev_path, CheckDrive(config.devices, "sdb1", config.mount_check));
 //
-// The replicator skips a device that fails (reference §1.5 step 5); the
+// The replicator skips a device that fails (Swift's Replicator.run_once counts
+// a failure for every ring device and logs "Skipping"); the
 // replication service answers a request for it with DEVICE_UNAVAILABLE
 // (Swift's 507), so the sender moves on to a handoff.
 //
@@ -26,9 +27,9 @@ bool IsMount(const std::string& path);
 
 // "<root>/<device>" if `device` is a valid device name (common/paths.h
 // ValidateDeviceName) and the path is a mount point (mount_check) or, without
-// mount_check, a directory. Otherwise DeviceUnavailableError (common/
-// error_model.h) with Swift's messages: "<device> is not a valid drive name",
-// "<path> is not mounted", "<path> is not a directory".
+// mount_check, a directory. Otherwise DeviceUnavailableError
+// (common/errors.h) with Swift's messages: "<device> is not a valid drive
+// name", "<path> is not mounted", "<path> is not a directory".
 absl::StatusOr<std::string> CheckDrive(absl::string_view root, absl::string_view device, bool mount_check);
 
 }  // namespace dbrepl

@@ -1,5 +1,6 @@
-// Which ring devices are this node's: Swift's whataremyips() and
-// is_local_device() (reference §1.5 step 3 and 5).
+// Which ring devices are this node's: Swift's whataremyips()
+// (swift/common/utils) and is_local_device() (swift/common/ring/utils.py),
+// with which the replicator's run_once finds the devices it walks.
 //
 //   ASSIGN_OR_RETURN(std::vector<std::string> ips, WhatAreMyIps(config.bind_ip));
 //   if (IsLocalDevice(ips, config.bind_port, dev.replication_ip, dev.replication_port)) ...

@@ -1,5 +1,6 @@
 // The contents of a Swift ring file, as plain data: the device list and the
-// replica-to-partition-to-device table (reference §3.1, §3.2).
+// replica-to-partition-to-device table (swift/common/ring/ring.py, RingData:
+// devs, _replica2part2dev_id, _part_shift).
 //
 // RingData is what ring_format.h decodes and encodes and what ring_builder.h
 // produces; Ring (ring.h) wraps a validated RingData with the lookups. A

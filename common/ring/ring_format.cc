@@ -1,12 +1,8 @@
 #include "common/ring/ring_format.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -15,8 +11,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "common/ring/python_json.h"
+#include "common/fs_util.h"
+#include "common/python_json.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -341,10 +337,6 @@ absl::StatusOr<RingData> DecodeV2(absl::string_view stream) {
   return data;
 }
 
-absl::Status ErrnoError(int err, absl::string_view what, absl::string_view path) {
-  return absl::ErrnoToStatus(err, absl::StrCat(what, " ", path));
-}
-
 }  // namespace
 
 absl::StatusOr<RingData> DecodeRing(absl::string_view file_bytes) {
@@ -370,21 +362,11 @@ absl::StatusOr<RingData> DecodeRing(absl::string_view file_bytes) {
 }
 
 absl::StatusOr<RingData> ReadRingFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "cannot open ring", path);
-  absl::Cleanup close_fd = [fd] { close(fd); };
-  std::string bytes;
-  char buf[1 << 16];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "cannot read ring", path);
-    }
-    if (n == 0) break;
-    bytes.append(buf, static_cast<size_t>(n));
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(), absl::StrCat("cannot read ring: ", bytes.status().message()));
   }
-  absl::StatusOr<RingData> data = DecodeRing(bytes);
+  absl::StatusOr<RingData> data = DecodeRing(*bytes);
   if (!data.ok()) {
     return absl::Status(data.status().code(), absl::StrCat("ring ", path, ": ", data.status().message()));
   }
@@ -393,16 +375,18 @@ absl::StatusOr<RingData> ReadRingFile(const std::string& path) {
 
 namespace {
 
-absl::StatusOr<std::string> EncodeDevice(const RingDevice& d) {
-  // Keys in sorted order, Python's ", " and ": " separators.
-  ASSIGN_OR_RETURN(std::string device, PyJsonString(d.device));
-  ASSIGN_OR_RETURN(std::string ip, PyJsonString(d.ip));
-  ASSIGN_OR_RETURN(std::string meta, PyJsonString(d.meta));
-  ASSIGN_OR_RETURN(std::string replication_ip, PyJsonString(d.replication_ip));
-  return absl::StrCat("{\"device\": ", device, ", \"id\": ", d.id, ", \"ip\": ", ip, ", \"meta\": ", meta,
-                      ", \"port\": ", d.port, ", \"region\": ", d.region, ", \"replication_ip\": ", replication_ip,
-                      ", \"replication_port\": ", d.replication_port, ", \"weight\": ", PyJsonFloat(d.weight),
-                      ", \"zone\": ", d.zone, "}");
+// Swift's device dict, as RingData.save() hands it to json.dumps.
+Json DeviceJson(const RingDevice& d) {
+  return Json{{"device", d.device},
+              {"id", d.id},
+              {"ip", d.ip},
+              {"meta", d.meta},
+              {"port", d.port},
+              {"region", d.region},
+              {"replication_ip", d.replication_ip},
+              {"replication_port", d.replication_port},
+              {"weight", d.weight},  // a double: written "1.0", as Swift's float
+              {"zone", d.zone}};
 }
 
 void PutLittleEndian32(uint32_t v, std::string* out) {
@@ -442,48 +426,39 @@ absl::StatusOr<std::string> Gzip(absl::string_view raw, absl::string_view gzip_n
   return out;
 }
 
-absl::Status WriteAll(int fd, absl::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "write");
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> EncodeRingV1(const RingData& data, absl::string_view gzip_name) {
   RETURN_IF_ERROR(data.Validate());
-  std::vector<std::string> devs;
+  // json.dumps(ring_dict, sort_keys=True, ensure_ascii=True): Json's object
+  // keeps its keys sorted.
+  Json header = Json::object();
+  header["byteorder"] = "little";
+  header["devs"] = Json::array();
   for (const auto& d : data.devices) {
     if (!d.has_value()) {
-      devs.push_back("null");
+      header["devs"].push_back(nullptr);
       continue;
     }
     if (d->id >= 0xffff) return absl::InvalidArgumentError(absl::StrCat("device id ", d->id, " does not fit v1"));
-    absl::StatusOr<std::string> encoded = EncodeDevice(*d);
-    if (!encoded.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("device ", d->id, ": ", encoded.status().message()));
+    Json device = DeviceJson(*d);
+    if (absl::Status s = PythonJsonDumps(device).status(); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("device ", d->id, ": ", s.message()));
     }
-    devs.push_back(*std::move(encoded));
+    header["devs"].push_back(std::move(device));
   }
-  std::string header = absl::StrCat("{\"byteorder\": \"little\", \"devs\": [", absl::StrJoin(devs, ", "), "]");
-  if (data.next_part_power.has_value()) absl::StrAppend(&header, ", \"next_part_power\": ", *data.next_part_power);
-  absl::StrAppend(&header, ", \"part_shift\": ", data.part_shift, ", \"replica_count\": ",
-                  data.replica2part2dev.size());
-  if (data.version.has_value()) absl::StrAppend(&header, ", \"version\": ", *data.version);
-  header.push_back('}');
+  if (data.next_part_power.has_value()) header["next_part_power"] = *data.next_part_power;
+  header["part_shift"] = data.part_shift;
+  header["replica_count"] = data.replica2part2dev.size();
+  if (data.version.has_value()) header["version"] = *data.version;
+  ASSIGN_OR_RETURN(const std::string header_text, PythonJsonDumps(header));
 
   std::string raw = "R1NG";
   raw.push_back('\0');
   raw.push_back('\x01');
-  const uint32_t len = static_cast<uint32_t>(header.size());
+  const uint32_t len = static_cast<uint32_t>(header_text.size());
   for (int shift = 24; shift >= 0; shift -= 8) raw.push_back(static_cast<char>((len >> shift) & 0xff));
-  raw += header;
+  raw += header_text;
   for (const auto& row : data.replica2part2dev) {
     for (uint32_t id : row) {
       raw.push_back(static_cast<char>(id & 0xff));
@@ -494,41 +469,13 @@ absl::StatusOr<std::string> EncodeRingV1(const RingData& data, absl::string_view
 }
 
 absl::Status WriteRingFile(const std::string& path, const RingData& data) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string gzip_name = base;
+  // Swift names the gzip member after the file, without ".gz".
+  std::string gzip_name = Basename(path);
   if (gzip_name.size() > 3 && gzip_name.compare(gzip_name.size() - 3, 3, ".gz") == 0) {
     gzip_name.resize(gzip_name.size() - 3);
   }
   ASSIGN_OR_RETURN(std::string bytes, EncodeRingV1(data, gzip_name));
-
-  std::string tmp = absl::StrCat(dir, "/.", base, ".XXXXXX");
-  int fd = mkstemp(tmp.data());
-  if (fd < 0) return ErrnoError(errno, "cannot create a temporary file in", dir);
-  bool renamed = false;
-  absl::Cleanup remove_tmp = [&] {
-    if (fd >= 0) close(fd);
-    if (!renamed) unlink(tmp.c_str());
-  };
-  if (absl::Status s = WriteAll(fd, bytes); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("cannot write ", tmp, ": ", s.message()));
-  }
-  if (fsync(fd) != 0) return ErrnoError(errno, "cannot fsync", tmp);
-  if (fchmod(fd, 0644) != 0) return ErrnoError(errno, "cannot chmod", tmp);
-  if (close(fd) != 0) {
-    fd = -1;
-    return ErrnoError(errno, "cannot close", tmp);
-  }
-  fd = -1;
-  if (rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError(errno, "cannot rename onto", path);
-  renamed = true;
-  int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    fsync(dir_fd);  // Best effort: the rename is done either way.
-    close(dir_fd);
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, bytes);  // mode 0644, fsynced
 }
 
 }  // namespace dbrepl

@@ -1,4 +1,5 @@
-// Reading and writing Swift's `*.ring.gz` files (reference §3.1).
+// Reading and writing Swift's `*.ring.gz` files (swift/common/ring/ring.py,
+// RingData.load and RingData.save; swift/common/ring/io.py for v2).
 //
 // Reads format v1 (magic "R1NG", version 1, a JSON header, then uint16 rows
 // in the header's `byteorder`) and v2 (Swift 2.36+: length-prefixed
@@ -52,9 +53,9 @@ absl::StatusOr<RingData> ReadRingFile(const std::string& path);
 // string is not valid UTF-8.
 absl::StatusOr<std::string> EncodeRingV1(const RingData& data, absl::string_view gzip_name);
 
-// Encodes `data` (v1) and writes it atomically to `path`: a temporary file in
-// the same directory, fsync, mode 0644, rename over `path`, fsync of the
-// directory. On failure `path` is untouched and the temporary file removed.
+// Encodes `data` (v1) and writes it to `path` with WriteFileAtomically()
+// (common/fs_util.h): mode 0644, fsynced, renamed into place, so a reader or
+// a crash sees the old ring or the new one. On failure `path` is untouched.
 absl::Status WriteRingFile(const std::string& path, const RingData& data);
 
 }  // namespace dbrepl

@@ -1,6 +1,5 @@
 #include "common/ring/ring_format.h"
 
-#include <dirent.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <zlib.h>
@@ -10,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/fs_util.h"
 #include "common/ring/testing/ring_fixtures.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -148,11 +148,8 @@ TEST(WriteRingFileTest, RoundTripsAndWritesAtomicallyWithMode0644) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
   // Overwriting leaves no temporary files behind.
   ASSERT_OK(WriteRingFile(path, data));
-  int entries = 0;
-  DIR* d = opendir(dir.c_str());
-  while (dirent* e = readdir(d)) entries += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
-  closedir(d);
-  EXPECT_EQ(entries, 1);
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> entries, ListDirectory(dir));
+  EXPECT_EQ(entries.size(), 1u);
 }
 
 TEST(WriteRingFileTest, FailsCleanlyInMissingDirectory) {

@@ -1,7 +1,8 @@
-#include "common/proto_convert.h"
+#include "common/rpc/proto_convert.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/error_model.h"
+#include "common/errors.h"
+#include "common/paths.h"
 
 namespace dbrepl {
 
@@ -17,6 +18,16 @@ absl::StatusOr<DbType> FromProto(v1::DbType type) {
       return InvalidDbRefError(absl::StrCat("database type ", static_cast<int>(type),
                                             " is not ACCOUNT or CONTAINER"));
   }
+}
+
+absl::StatusOr<DbType> ValidateDbRef(const v1::DbRef& ref) {
+  absl::StatusOr<DbType> type = FromProto(ref.type());
+  if (!type.ok()) return type.status();
+  for (absl::Status s : {ValidateDeviceName(ref.device()), ValidatePartition(ref.partition()),
+                         ValidateHash(ref.hash())}) {
+    if (!s.ok()) return InvalidDbRefError(s.message());
+  }
+  return type;
 }
 
 void ToProto(const ReplicationInfo& i, v1::ReplicationInfo* o) {

@@ -1,8 +1,14 @@
-// Conversions between the dbrepl.v1 wire messages and the broker's records.
-// Used on both sides of the wire (peer and agent), so they live here once.
+// Conversions between the dbrepl.v1 wire messages and the broker's records,
+// and the validation every receiver applies to a DbRef before it names a path.
+// Used on both sides of the wire (peer and agent), so they live here once; the
+// broker layer itself knows nothing of the wire format.
+//
+//   ASSIGN_OR_RETURN(DbType type, ValidateDbRef(request->db()));
+//   ToProto(broker.GetReplicationInfo(), response->mutable_info());
+//
 // Pure functions; thread-safe.
-#ifndef DBREPL_COMMON_PROTO_CONVERT_H_
-#define DBREPL_COMMON_PROTO_CONVERT_H_
+#ifndef DBREPL_COMMON_RPC_PROTO_CONVERT_H_
+#define DBREPL_COMMON_RPC_PROTO_CONVERT_H_
 
 #include <vector>
 
@@ -18,6 +24,12 @@ v1::DbType ToProto(DbType type);
 // INVALID_ARGUMENT for DB_TYPE_UNSPECIFIED or an unknown value.
 absl::StatusOr<DbType> FromProto(v1::DbType type);
 
+// The type of `ref` once every field is checked: the type is ACCOUNT or
+// CONTAINER, and device, partition and hash are valid path components
+// (common/paths.h), so nothing outside the devices root can be named.
+// INVALID_ARGUMENT with reason INVALID_DB_REF otherwise.
+absl::StatusOr<DbType> ValidateDbRef(const v1::DbRef& ref);
+
 void ToProto(const ReplicationInfo& info, v1::ReplicationInfo* out);
 ReplicationInfo FromProto(const v1::ReplicationInfo& info);
 
@@ -32,4 +44,4 @@ absl::StatusOr<ItemBatch> RowsFromRequest(const v1::MergeItemsRequest& request, 
 
 }  // namespace dbrepl
 
-#endif  // DBREPL_COMMON_PROTO_CONVERT_H_
+#endif  // DBREPL_COMMON_RPC_PROTO_CONVERT_H_
