@@ -99,25 +99,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
                                  const AtomicWriteOptions& options) {
-  const std::string dir = Dirname(path);
-  std::string tmp = absl::StrCat(dir, "/.", Basename(path), ".XXXXXX");
-  int fd = mkstemp(tmp.data());
-  if (fd < 0) return Errno(errno, "create a temporary file in", dir);
-  bool renamed = false;
-  absl::Cleanup cleanup = [&] {
-    if (fd >= 0) close(fd);
-    if (!renamed) unlink(tmp.c_str());
-  };
-  if (fchmod(fd, options.mode) != 0) return Errno(errno, "chmod", tmp);
-  if (absl::Status s = WriteAll(fd, contents, tmp); !s.ok()) return s;
-  if (options.durable && fsync(fd) != 0) return Errno(errno, "fsync", tmp);
-  const int rc = close(fd);
-  fd = -1;
-  if (rc != 0) return Errno(errno, "close", tmp);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return Errno(errno, absl::StrCat("rename ", tmp, " to"), path);
-  renamed = true;
-  if (options.durable) return FsyncDir(dir);
-  return absl::OkStatus();
+  return WriteFileAtomically(Env::Default(), path, contents, options);
 }
 
 absl::Status FsyncDir(const std::string& dir) { return FsyncPath(dir, O_RDONLY | O_DIRECTORY); }
@@ -125,14 +107,7 @@ absl::Status FsyncDir(const std::string& dir) { return FsyncPath(dir, O_RDONLY |
 absl::Status FsyncFile(const std::string& path) { return FsyncPath(path, O_RDONLY); }
 
 absl::Status RenameDurably(const std::string& from, const std::string& to) {
-  std::string to_dir = Dirname(to);
-  if (absl::Status s = MakeDirs(to_dir); !s.ok()) return s;
-  if (absl::Status s = FsyncFile(from); !s.ok()) return s;
-  if (rename(from.c_str(), to.c_str()) != 0) return Errno(errno, absl::StrCat("rename to ", to, " from"), from);
-  if (absl::Status s = FsyncDir(to_dir); !s.ok()) return s;
-  std::string from_dir = Dirname(from);
-  if (from_dir != to_dir) return FsyncDir(from_dir);
-  return absl::OkStatus();
+  return RenameDurably(Env::Default(), from, to);
 }
 
 std::string Dirname(absl::string_view path) {

@@ -31,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/env/file_ops.h"
 #include "absl/strings/string_view.h"
 
 namespace dbrepl {
@@ -53,21 +54,8 @@ absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir);
 // The whole contents of `path`. NOT_FOUND if it does not exist.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
-struct AtomicWriteOptions {
-  // The file's permission bits (not subject to the umask).
-  mode_t mode = 0644;
-  // fsync the file before the rename and the directory after it, so that
-  // after a crash `path` holds either the old or the new contents. Without
-  // it readers still never see a partial file, but a crash may leave the
-  // old file, the new one, or (on some filesystems) an empty one.
-  bool durable = true;
-};
-
-// Replaces `path` with `contents` so that a reader sees the old file or the
-// new one, never a mix: writes a temporary ".<name>.XXXXXX" in the same
-// directory, then renames it over `path`. On failure `path` is unchanged and
-// the temporary file removed. NOT_FOUND if the directory does not exist (it
-// is not created).
+// WriteFileAtomically(Env::Default(), ...) (common/env/file_ops.h, which
+// says what it guarantees).
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
                                  const AtomicWriteOptions& options = {});
 
@@ -76,11 +64,8 @@ absl::Status FsyncDir(const std::string& dir);
 // fsync of a file's data and metadata.
 absl::Status FsyncFile(const std::string& path);
 
-// Swift's renamer(): creates the target's directory, fsyncs the source file,
-// renames it over `to` (atomic: a reader sees the old or the new file, never
-// a mix), then fsyncs both directories so the rename survives a crash. On
-// failure before the rename nothing has moved; a failure after it (a
-// directory fsync) is reported although `to` is already in place.
+// RenameDurably(Env::Default(), from, to) (common/env/file_ops.h): Swift's
+// renamer() with every new directory, the file and both directories fsynced.
 absl::Status RenameDurably(const std::string& from, const std::string& to);
 
 // "a/b/c" -> "a/b"; "c" -> "."; "/c" -> "/" (dirname(1), not Python's).

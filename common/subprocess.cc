@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include "common/subprocess.h"
 
 #include <errno.h>
@@ -16,9 +17,16 @@ absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv, int out
   std::vector<char*> cargv;
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
   if (pid == 0) {
+    // A child never outlives the dbrepl process that started it: a killed
+    // peer must not leave its rsync daemon listening, nor a killed agent its
+    // rsync client writing. (The signal follows the forking thread, which
+    // waits for the child.)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -18,8 +18,9 @@
 namespace dbrepl {
 
 // Starts argv[0] (looked up in PATH) with `argv`. If `output_fd` >= 0 the
-// child's stdout and stderr go there. INTERNAL if fork fails; a failed exec
-// shows up as exit status 127.
+// child's stdout and stderr go there. The child is killed (SIGKILL) if the
+// thread that started it dies, so no child outlives a crashed dbrepl
+// process. INTERNAL if fork fails; a failed exec shows up as exit status 127.
 absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv, int output_fd = -1);
 
 // Waits for `pid` (retrying on EINTR) and returns its wait status.

@@ -399,7 +399,7 @@ TEST_F(PeerServiceTest, CompleteRsyncInstallsUnderNewIdAndRefusesWhenPreconditio
   EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), ErrorReason::kInvalidRequest);
 }
 
-TEST_F(PeerServiceTest, RsyncThenMergeFoldsLocalRowsSyncsAndMetadata) {
+TEST_F(PeerServiceTest, RsyncThenMergeMergesTheUploadInPlace) {
   auto local = CreateContainer(DbFile(), 3, /*first=*/0);
   ASSERT_OK(local->MergeSyncs({SyncRecord{"third", 77, 0}}));
   ASSERT_OK(local->UpdateMetadata(R"({"X-Container-Meta-Local": ["yes", "0000000009.00000"]})"));
@@ -415,12 +415,15 @@ TEST_F(PeerServiceTest, RsyncThenMergeFoldsLocalRowsSyncsAndMetadata) {
   req.set_tmp_name("sender-id");
   v1::RsyncThenMergeResponse resp;
   ASSERT_OK(Call(&v1::ReplicationPeer::Stub::RsyncThenMerge, req, &resp));
-  EXPECT_EQ(resp.rows_folded(), 3);
+  EXPECT_EQ(resp.rows_folded(), 4);  // The upload's rows.
   EXPECT_FALSE(PathExists(tmp));
   ASSERT_OK_AND_ASSIGN(auto merged, DatabaseBroker::Open(DbType::kContainer, DbFile()));
   ASSERT_OK_AND_ASSIGN(ReplicationInfo info, merged->GetReplicationInfo());
   EXPECT_EQ(info.count, 7);
   EXPECT_EQ(info.id, resp.new_id());
+  EXPECT_EQ(info.id, local->GetReplicationInfo()->id) << "the database keeps its id";
+  ASSERT_OK_AND_ASSIGN(int64_t sender, merged->GetSync("sender-id"));
+  EXPECT_EQ(sender, 4);  // The upload's own highest ROWID.
   EXPECT_THAT(info.metadata, ::testing::HasSubstr("Local"));
   ASSERT_OK_AND_ASSIGN(int64_t third, merged->GetSync("third"));
   EXPECT_EQ(third, 77);

@@ -66,7 +66,9 @@ absl::Status ReplicatorRpc::PrepareTmpDir(const LocatedDb& db) {
     return DeviceUnavailableError(absl::StrCat(db.tmp_dir, " is not a plain directory; refusing to use ", db.device));
   }
   if (!absl::IsNotFound(tmp.status())) return tmp.status();
-  return MakeDirsDurably(options_.env, db.tmp_dir);
+  absl::Status made = MakeDirsDurablyBelow(options_.env, db.device_path, db.tmp_dir);
+  if (absl::IsNotFound(made)) return DeviceUnavailableError(absl::StrCat(db.device_path, " vanished"));
+  return made;
 }
 
 absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenExisting(const LocatedDb& db,
@@ -141,10 +143,12 @@ absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, co
     target = JoinPath(Dirname(db.db_file), db_basename);
   }
   RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
+  ASSIGN_OR_RETURN(Upload upload, Upload::Claim(options_.env, db, tmp_name));
+  // Another sender installed it first: this upload is of no use (dropped
+  // with `upload`); the next pass compares the two as usual.
   if (Exists(options_.env, target)) {
     return RsyncPreconditionError(absl::StrCat("database ", db.LogName(), " already exists"));
   }
-  ASSIGN_OR_RETURN(Upload upload, Upload::Claim(options_.env, db, tmp_name));
   std::string new_id;
   {
     ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> fresh, upload.OpenVerified(OptionsFor(deadline).busy_timeout));
@@ -154,12 +158,30 @@ absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, co
   }  // Closed before the rename: no journal may follow the file.
   Step("before_rename");
   const std::string hash_dir = Dirname(target);
-  RETURN_IF_ERROR(MakeDirsDurably(options_.env, hash_dir));
   {
-    ASSIGN_OR_RETURN(DirectoryLock lock, LockExistingDirectory(hash_dir, OptionsFor(deadline).lock_timeout));
+    // The walker removes empty directories as it goes: make them again if
+    // it took them before the lock was ours.
+    absl::StatusOr<DirectoryLock> locked = absl::UnavailableError("not tried");
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      absl::Status made = MakeDirsDurablyBelow(options_.env, db.device_path, hash_dir);
+      if (absl::IsNotFound(made) && !Exists(options_.env, db.device_path)) {
+        return DeviceUnavailableError(absl::StrCat(db.device_path, " vanished"));
+      }
+      RETURN_IF_ERROR(made);
+      locked = LockExistingDirectory(hash_dir, OptionsFor(deadline).lock_timeout);
+      if (!absl::IsNotFound(locked.status())) break;
+    }
+    RETURN_IF_ERROR(locked.status());
+    DirectoryLock lock = *std::move(locked);
     // A concurrent install may have won the race meanwhile.
     if (Exists(options_.env, target)) {
       return RsyncPreconditionError(absl::StrCat("database ", db.LogName(), " already exists"));
+    }
+    // A journal left by a database that was here before would be taken for
+    // the new file's hot journal and rolled back into it.
+    for (const char* suffix : {"-journal", "-wal", "-shm"}) {
+      absl::Status gone = options_.env->RemoveFile(absl::StrCat(target, suffix));
+      if (!gone.ok() && !absl::IsNotFound(gone)) return gone;
     }
     RETURN_IF_ERROR(upload.Install(target));
   }
@@ -168,31 +190,6 @@ absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, co
   return new_id;
 }
 
-absl::StatusOr<int64_t> FoldRows(DatabaseBroker& from, DatabaseBroker& to, int64_t point, int64_t* rows) {
-  while (true) {
-    ASSIGN_OR_RETURN(ItemBatch batch, from.GetItemsSince(point, kFoldBatch));
-    if (batch.empty()) return point;
-    ASSIGN_OR_RETURN(MergeResult merged, to.MergeItems(batch, /*source=*/""));
-    (void)merged;
-    *rows += static_cast<int64_t>(batch.size());
-    point = batch.last_rowid();
-  }
-}
-
-namespace {
-
-// The existing database's incoming syncs, metadata and timestamps, into the
-// fresh copy (its rows are folded separately).
-absl::Status FoldState(DatabaseBroker& existing, DatabaseBroker& fresh) {
-  ASSIGN_OR_RETURN(std::vector<SyncRecord> syncs, existing.GetSyncs(/*incoming=*/true));
-  if (!syncs.empty()) RETURN_IF_ERROR(fresh.MergeSyncs(syncs, /*incoming=*/true));
-  ASSIGN_OR_RETURN(std::string metadata, existing.GetRawMetadata());
-  if (!metadata.empty()) RETURN_IF_ERROR(fresh.UpdateMetadata(metadata));
-  ASSIGN_OR_RETURN(ReplicationInfo info, existing.GetReplicationInfo());
-  return fresh.MergeTimestamps(info.created_at, info.put_timestamp, info.delete_timestamp);
-}
-
-}  // namespace
 
 absl::StatusOr<RsyncThenMergeResult> ReplicatorRpc::RsyncThenMerge(const LocatedDb& db, const std::string& tmp_name,
                                                                    absl::Time deadline) {
@@ -201,44 +198,56 @@ absl::StatusOr<RsyncThenMergeResult> ReplicatorRpc::RsyncThenMerge(const Located
     return RsyncPreconditionError(absl::StrCat("rsync_then_merge needs both tmp/", tmp_name, " and ", db.LogName()));
   }
   ASSIGN_OR_RETURN(Upload upload, Upload::Claim(options_.env, db, tmp_name));
+  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> fresh, upload.OpenVerified(OptionsFor(deadline).busy_timeout));
+  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> existing, OpenExisting(db, deadline));
   RsyncThenMergeResult result;
-  {
-    ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> fresh, upload.OpenVerified(OptionsFor(deadline).busy_timeout));
-    // New id first, so the sender's sync point is the upload's own highest
-    // ROWID. Swift calls newid after the fold and records the folded rows'
-    // ROWIDs too, which can claim sender rows that never arrived.
-    ASSIGN_OR_RETURN(result.new_id, fresh->NewId(tmp_name));
-    ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> existing, OpenExisting(db, deadline));
-
-    // The long fold runs without locks; writers keep writing.
-    absl::StatusOr<int64_t> point = FoldRows(*existing, *fresh, -1, &result.rows_folded);
-    if (!point.ok()) return AsMissingIfCorrupt(point.status(), db);
-    Step("after_fold");
-    RETURN_IF_ERROR(AsMissingIfCorrupt(FoldState(*existing, *fresh), db));
-
-    // The swap: with the hash directory locked (no install, delete or
-    // .pending flush can run) and the existing file locked against direct
-    // writers, catch up with what was written during the fold, then rename.
-    ASSIGN_OR_RETURN(DirectoryLock dir_lock,
-                     LockExistingDirectory(Dirname(db.db_file), OptionsFor(deadline).lock_timeout));
-    if (existing->HasMoved()) {
-      return DbReplacedError(absl::StrCat(db.LogName(), " was replaced during rsync_then_merge; nothing installed"));
-    }
-    RETURN_IF_ERROR(AsMissingIfCorrupt(existing->Lock(), db));
-    absl::Status swap = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(point, FoldRows(*existing, *fresh, *point, &result.rows_folded));
-      RETURN_IF_ERROR(FoldState(*existing, *fresh));
-      fresh.reset();  // Committed and closed: no journal follows the file.
-      Step("before_rename");
-      return upload.Install(db.db_file);
-    }();
-    absl::Status unlock = existing->Unlock();
-    if (!swap.ok()) return AsMissingIfCorrupt(swap, db);
-    if (!unlock.ok()) LOG(WARNING) << db.LogName() << ": unlock after swap: " << unlock;
+  // The upload's rows go into the existing database, batch by batch, each
+  // batch raising the sender's sync point to its last ROWID: the sender's
+  // own ROWIDs, so the point covers exactly what arrived. Swift instead folds
+  // the local rows into the upload and renames it over the database; a
+  // rename leaves every open connection on the old file, and one of them
+  // reading afterwards takes the new file's live journal for a hot one and
+  // deletes it.
+  int64_t point = -1;
+  while (true) {
+    absl::StatusOr<ItemBatch> batch = fresh->GetItemsSince(point, kFoldBatch);
+    if (!batch.ok()) return batch.status();
+    if (batch->empty()) break;
+    absl::StatusOr<MergeResult> merged = existing->MergeItems(*batch, tmp_name);
+    if (!merged.ok()) return AsMissingIfCorrupt(merged.status(), db);
+    result.rows_folded += static_cast<int64_t>(batch->size());
+    point = batch->last_rowid();
+    if (result.rows_folded == static_cast<int64_t>(batch->size())) Step("after_first_batch");
   }
-  Step("after_rename");
-  LOG(INFO) << db.LogName() << ": merged " << result.rows_folded << " local rows into rsynced copy " << tmp_name
-            << ", new id " << result.new_id;
+  // What the sender knew of third parties holds here now, as its rows do;
+  // and its metadata and timestamps merge as Sync's do.
+  ASSIGN_OR_RETURN(std::vector<SyncRecord> syncs, fresh->GetSyncs(/*incoming=*/true));
+  std::vector<SyncRecord> third_parties;
+  for (SyncRecord& r : syncs) {
+    if (r.remote_id != tmp_name) third_parties.push_back(std::move(r));
+  }
+  if (!third_parties.empty()) RETURN_IF_ERROR(AsMissingIfCorrupt(existing->MergeSyncs(third_parties, true), db));
+  ASSIGN_OR_RETURN(ReplicationInfo sender, fresh->GetReplicationInfo());
+  if (!sender.metadata.empty()) {
+    absl::Status s = existing->UpdateMetadata(sender.metadata);
+    if (!s.ok() && !absl::IsInvalidArgument(s)) return AsMissingIfCorrupt(s, db);
+  }
+  RETURN_IF_ERROR(AsMissingIfCorrupt(
+      existing->MergeTimestamps(sender.created_at, sender.put_timestamp, sender.delete_timestamp), db));
+  if (sender.max_row > point) {
+    // Rows reclaimed at the sender leave ROWIDs it has no rows for: the
+    // upload holds everything the sender had up to its max_row.
+    RETURN_IF_ERROR(
+        AsMissingIfCorrupt(existing->MergeSyncs({SyncRecord{tmp_name, sender.max_row, 0}}, /*incoming=*/true), db));
+  }
+  Step("before_finish");
+  ASSIGN_OR_RETURN(ReplicationInfo after, existing->GetReplicationInfo());
+  result.new_id = after.id;
+  fresh.reset();
+  RETURN_IF_ERROR(upload.Remove());
+  Step("after_finish");
+  LOG(INFO) << db.LogName() << ": merged " << result.rows_folded << " rows of rsynced copy " << tmp_name
+            << " into the database";
   return result;
 }
 

@@ -11,17 +11,21 @@
 //
 // What keeps rows from being lost when several senders, Swift's own servers
 // and this peer touch one database at once:
-//   * every row merge (MergeItems, .pending flushes) and every replacement of
-//     the database file (CompleteRsync, RsyncThenMerge; handoff deletion and
-//     quarantine elsewhere) happens under the hash directory's .lock, and a
-//     merge first checks that its open file is still the one at the path, so
-//     a merge answered OK is in the file at the path;
+//   * a database file that exists is never replaced: RsyncThenMerge merges
+//     the upload's rows into it (Swift renames a folded copy over it, and any
+//     connection still open on the old file can then delete the new file's
+//     live journal, taking it for a hot one); CompleteRsync installs only
+//     where no database is, removing a stale journal first;
+//   * every row merge (MergeItems, .pending flushes) and every install,
+//     deletion or quarantine of a database happens under the hash
+//     directory's .lock, and a merge first checks that its open file is
+//     still the one at the path, so a merge answered OK is in the file at the
+//     path;
 //   * an rsynced upload is first renamed to a private name (peer/upload.h), so
 //     a concurrent rsync of the same name cannot swap it after it was checked;
 //   * a sync point is only raised for rows the receiver holds: CompleteRsync
-//     and RsyncThenMerge record the upload's own highest ROWID for the sender
-//     (before any local rows are folded in), hash matches use replication info
-//     read in one snapshot (common/db/broker.h).
+//     and RsyncThenMerge record the upload's own ROWIDs for the sender, hash
+//     matches use replication info read in one snapshot (common/db/broker.h).
 //
 // Thread-safe: each call opens its own brokers.
 #ifndef DBREPL_PEER_REPLICATOR_RPC_H_
@@ -57,8 +61,8 @@ struct SyncResult {
 };
 
 struct RsyncThenMergeResult {
-  std::string new_id;
-  int64_t rows_folded = 0;
+  std::string new_id;       // The database's id (unchanged).
+  int64_t rows_folded = 0;  // Rows of the upload merged in.
 };
 
 struct ReplicatorRpcOptions {
@@ -96,19 +100,22 @@ class ReplicatorRpc {
   absl::StatusOr<std::string> CompleteRsync(const LocatedDb& db, const std::string& tmp_name,
                                             const std::string& db_basename, absl::Time deadline);
 
-  // Swift's rsync_then_merge: folds the existing database's rows, incoming
-  // syncs and metadata into tmp/<tmp_name> and swaps it in under a new id.
-  // The final catch-up fold and the rename happen with the hash directory
-  // locked and the existing database locked against writers, so no row
-  // written meanwhile is lost and a crash leaves the old or the new database
-  // whole. NOT_FOUND/RSYNC_PRECONDITION unless both exist;
-  // UNAVAILABLE/DB_REPLACED if the database was replaced during the fold.
+  // Swift's rsync_then_merge, done in place: merges the rows of
+  // tmp/<tmp_name> (the sender's whole database) into the existing database
+  // in batches, each raising the sender's sync point to its last ROWID, then
+  // the sender's incoming syncs, metadata and timestamps. The database keeps
+  // its id (Swift gives the folded copy a new one, which makes every other
+  // peer start over with it). A crash leaves the database whole with part of
+  // the upload merged; the sender's next pass resumes from the point.
+  // NOT_FOUND/RSYNC_PRECONDITION unless both exist; UNAVAILABLE/DB_REPLACED
+  // if the database was replaced meanwhile.
   absl::StatusOr<RsyncThenMergeResult> RsyncThenMerge(const LocatedDb& db, const std::string& tmp_name,
                                                       absl::Time deadline);
 
   // Test-only fault injection: called between the named steps of
-  // CompleteRsync/RsyncThenMerge ("after_fold", "before_rename",
-  // "after_rename"). A crash test makes it kill the process.
+  // CompleteRsync ("before_rename", "after_rename") and RsyncThenMerge
+  // ("after_first_batch", "before_finish", "after_finish"). A crash test
+  // makes it kill the process.
   void set_step_hook_for_testing(std::function<void(const std::string& step)> hook) {
     step_hook_ = std::move(hook);
   }
@@ -124,11 +131,6 @@ class ReplicatorRpc {
   const ReplicatorRpcOptions options_;
   std::function<void(const std::string&)> step_hook_;
 };
-
-// Folds every row of `from` with ROWID > `point` into `to` (no source), in
-// batches; returns the last ROWID folded (or `point` if none) and adds the
-// row count to `*rows`.
-absl::StatusOr<int64_t> FoldRows(DatabaseBroker& from, DatabaseBroker& to, int64_t point, int64_t* rows);
 
 }  // namespace dbrepl::peer
 

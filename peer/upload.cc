@@ -108,6 +108,15 @@ absl::Status Upload::Install(const std::string& target) {
   return absl::OkStatus();
 }
 
+absl::Status Upload::Remove() {
+  absl::Status s = env_->RemoveFile(path_);
+  if (s.ok() || absl::IsNotFound(s)) {
+    path_.clear();
+    return absl::OkStatus();
+  }
+  return s;
+}
+
 int RemoveAbandonedUploads(Env* env, const std::string& devices) {
   int removed = 0;
   absl::StatusOr<std::vector<std::string>> names = env->ListDir(devices);

@@ -61,6 +61,9 @@ class Upload {
   // owns nothing.
   absl::Status Install(const std::string& target);
 
+  // Removes the (closed) file now, after its rows were merged elsewhere.
+  absl::Status Remove();
+
  private:
   Upload(Env* env, LocatedDb db, std::string tmp_name, std::string path)
       : env_(env), db_(std::move(db)), tmp_name_(std::move(tmp_name)), path_(std::move(path)) {}

@@ -32,6 +32,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace dbrepl {
@@ -73,9 +74,10 @@ class Env {
   // fsync(2) of a regular file or a directory.
   virtual absl::Status SyncFile(const std::string& path) = 0;
   virtual absl::Status SyncDir(const std::string& path) = 0;
-  // Creates `path` (never over an existing name, never through a symlink)
-  // and writes `data` to it; not synced.
-  virtual absl::Status WriteNewFile(const std::string& path, const std::string& data) = 0;
+  // Creates `path` with permission bits `mode` (not subject to the umask;
+  // never over an existing name, never through a symlink) and writes `data`
+  // to it; not synced.
+  virtual absl::Status WriteNewFile(const std::string& path, absl::string_view data, uint32_t mode) = 0;
   // The whole contents of a regular file.
   virtual absl::StatusOr<std::string> ReadFile(const std::string& path) = 0;
   // Names in a directory, without "." and "..", in no particular order.

@@ -88,9 +88,14 @@ class PosixEnv final : public Env {
   }
   absl::Status SyncFile(const std::string& path) override { return SyncPath(path, O_RDONLY | O_NOFOLLOW); }
   absl::Status SyncDir(const std::string& path) override { return SyncPath(path, O_RDONLY | O_DIRECTORY); }
-  absl::Status WriteNewFile(const std::string& path, const std::string& data) override {
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  absl::Status WriteNewFile(const std::string& path, absl::string_view data, uint32_t mode) override {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return Errno("create", path, errno);
+    if (fchmod(fd, mode) != 0) {
+      int e = errno;
+      close(fd);
+      return Errno("chmod", path, e);
+    }
     size_t done = 0;
     while (done < data.size()) {
       ssize_t n = write(fd, data.data() + done, data.size() - done);

@@ -50,6 +50,32 @@ absl::Status MakeDirsDurably(Env* env, const std::string& path) {
   return env->SyncDir(parent);
 }
 
+absl::Status MakeDirsDurablyBelow(Env* env, const std::string& root, const std::string& path) {
+  absl::StatusOr<FileInfo> top = env->Stat(root);
+  if (!top.ok()) return top.status();
+  if (!top->is_directory()) return absl::FailedPreconditionError(absl::StrCat(root, " is not a directory"));
+  if (path.size() <= root.size() || path.compare(0, root.size(), root) != 0) return absl::OkStatus();
+  std::string current = root;
+  size_t pos = root.size();
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos + 1);
+    if (next == std::string::npos) next = path.size();
+    current = path.substr(0, next);
+    pos = next;
+    absl::StatusOr<FileInfo> info = env->Lstat(current);
+    if (info.ok()) {
+      if (!info->is_directory()) return absl::FailedPreconditionError(absl::StrCat(current, " is not a directory"));
+      continue;
+    }
+    if (!absl::IsNotFound(info.status())) return info.status();
+    absl::Status made = env->CreateDir(current);
+    if (absl::IsAlreadyExists(made)) continue;
+    if (!made.ok()) return made;  // NOT_FOUND if a parent vanished meanwhile.
+    if (absl::Status s = env->SyncDir(DirOf(current)); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RenameDurably(Env* env, const std::string& from, const std::string& to) {
   const std::string to_dir = DirOf(to);
   const std::string from_dir = DirOf(from);
@@ -63,17 +89,18 @@ absl::Status RenameDurably(Env* env, const std::string& from, const std::string&
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(Env* env, const std::string& path, const std::string& data) {
+absl::Status WriteFileAtomically(Env* env, const std::string& path, absl::string_view data,
+                                 const AtomicWriteOptions& options) {
   const std::string dir = DirOf(path);
   const std::string tmp = absl::StrCat(dir, "/.", BaseOf(path), ".", RandomSuffix(), ".tmp");
-  absl::Status s = env->WriteNewFile(tmp, data);
-  if (s.ok()) s = env->SyncFile(tmp);
+  absl::Status s = env->WriteNewFile(tmp, data, options.mode);
+  if (s.ok() && options.durable) s = env->SyncFile(tmp);
   if (s.ok()) s = env->RenameFile(tmp, path);
   if (!s.ok()) {
     env->RemoveFile(tmp).IgnoreError();
     return s;
   }
-  return env->SyncDir(dir);
+  return options.durable ? env->SyncDir(dir) : absl::OkStatus();
 }
 
 absl::Status RemoveFileDurably(Env* env, const std::string& path) {

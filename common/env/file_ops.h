@@ -26,16 +26,33 @@ namespace dbrepl {
 // something else.
 absl::Status MakeDirsDurably(Env* env, const std::string& path);
 
+// As MakeDirsDurably, but creates nothing at or above `root` (which must be
+// a prefix of `path`): NOT_FOUND if `root` is gone, so an unmounted device's
+// mount point is never filled with a fresh directory tree.
+absl::Status MakeDirsDurablyBelow(Env* env, const std::string& root, const std::string& path);
+
 // Swift's renamer(), made durable: creates the target's directory, fsyncs the
 // source, renames it over `to`, then fsyncs the target's directory and the
 // source's (if different).
 absl::Status RenameDurably(Env* env, const std::string& from, const std::string& to);
 
+struct AtomicWriteOptions {
+  // The file's permission bits (not subject to the umask).
+  uint32_t mode = 0644;
+  // fsync the file before the rename and the directory after it, so that
+  // after a crash `path` holds either the old or the new contents. Without
+  // it readers still never see a partial file, but a crash may leave the old
+  // file, the new one, or (on some filesystems) an empty one (Swift's recon
+  // cache is written so).
+  bool durable = true;
+};
+
 // Replaces (or creates) `path` with `data`: written to a unique hidden file
-// beside it, fsynced, renamed over `path`, and the directory fsynced. A
-// reader sees the old contents or the new, never a part. The temporary file
-// is removed on failure.
-absl::Status WriteFileAtomically(Env* env, const std::string& path, const std::string& data);
+// ".<name>.<random>.tmp" beside it, renamed over `path`. A reader sees the
+// old contents or the new, never a part. The temporary file is removed on
+// failure. NOT_FOUND if the directory does not exist (it is not created).
+absl::Status WriteFileAtomically(Env* env, const std::string& path, absl::string_view data,
+                                 const AtomicWriteOptions& options = {});
 
 // unlink(2) followed by an fsync of the directory.
 absl::Status RemoveFileDurably(Env* env, const std::string& path);

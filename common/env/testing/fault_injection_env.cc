@@ -146,10 +146,10 @@ absl::Status FaultInjectionEnv::SyncDir(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status FaultInjectionEnv::WriteNewFile(const std::string& path, const std::string& data) {
+absl::Status FaultInjectionEnv::WriteNewFile(const std::string& path, absl::string_view data, uint32_t mode) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Before({"WriteNewFile", path, ""}, true); !s.ok()) return s;
-  if (absl::Status s = base_->WriteNewFile(path, data); !s.ok()) return s;
+  if (absl::Status s = base_->WriteNewFile(path, data, mode); !s.ok()) return s;
   changes_.push_back({Change::kCreatedFile, path, "", ""});
   unsynced_data_.insert(path);
   Succeeded(true);

@@ -72,7 +72,7 @@ class FaultInjectionEnv final : public Env {
   absl::Status RenameFile(const std::string& from, const std::string& to) override;
   absl::Status SyncFile(const std::string& path) override;
   absl::Status SyncDir(const std::string& path) override;
-  absl::Status WriteNewFile(const std::string& path, const std::string& data) override;
+  absl::Status WriteNewFile(const std::string& path, absl::string_view data, uint32_t mode) override;
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
   absl::StatusOr<std::vector<std::string>> ListDir(const std::string& path) override;
   absl::Time Now() override;
