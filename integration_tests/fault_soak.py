@@ -1393,10 +1393,16 @@ def explain_missing(missing, dbs, views, cluster, limit=40):
         elif recv is not None:
             # Points and ROWIDs in the writer's current numbering.
             point_now = max([x['sync_point'] for x in recv['syncs'] if x['remote_id'] == src['id']] or [-1])
-            merged = rtm.get((db.hash, src['id']), [])
+            merged = [e for e in rtm.get((db.hash, src['id']), []) if e[1] > 0]
+            on_recv = [e for k, v in rtm.items() if k[0] == db.hash for e in v
+                       if e[0] == cluster.devs[dev][1] and e[1] > 0]
             if point_now >= src_row[0] and merged:
                 cls = ("receiver's incoming sync point for the writer is at/after the row, and an RsyncThenMerge of "
                        "the writer's copy folded local rows (NewId's point counts them; MergeSyncs spreads it)")
+            elif point_now >= src_row[0] and on_recv:
+                cls = ("receiver's incoming sync point for the writer is at/after the row; an RsyncThenMerge on the "
+                       "receiver folded local rows into another replica's copy (inflated point for that replica, "
+                       "carried to the writer's id by MergeSyncs)")
             elif point_now >= src_row[0] and point_now > src['max_row']:
                 cls = "receiver's incoming sync point for the writer is beyond the writer's max_row"
             elif point_now >= src_row[0]:
