@@ -1503,6 +1503,9 @@ LOG_PATTERNS = [
                                                        r'AddressSanitizer|double free')),
     ('agent: ERROR reading db', re.compile(r'ERROR reading db')),
     ('rsync daemon restarted by the peer\'s supervisor', re.compile(r'rsync daemon \(pid \d+\) exited')),
+    ("rsync daemon refused a connection: 'max connections (N) reached' (peer/rsync_daemon.h max_connections, "
+     "not configurable; the push fails and a first-pass upload stays in tmp/)", re.compile(r'max connections \(\d+\) reached')),
+    ('agent: rsync exited non-zero', re.compile(r'rsync failed with \d+')),
     ('CompleteRsync refused: database already exists (the upload stays in tmp/)',
      re.compile(r'CompleteRsync from .*already exists')),
 ]
@@ -1524,25 +1527,35 @@ def scan_logs():
 
 
 def explain_tmp(path):
-    """Why an upload stayed in tmp/: its database, sender, and what the logs say."""
+    """Why an upload stayed in tmp/: its database, sender, and what the logs
+    say about rsyncs of that database to that device."""
     sender = os.path.basename(path)
-    who = '?'
+    dev = os.path.basename(os.path.dirname(os.path.dirname(path)))
+    who, db_hash = '?', None
     try:
         conn = ro_connect(path)
         try:
-            for table in ('container_stat', 'account_stat'):
+            for table, kind in (('container_stat', 'container'), ('account_stat', 'account')):
                 try:
-                    row = conn.execute('SELECT * FROM %s' % table).fetchone()
-                    who = '%s %s' % (table.split('_')[0], '/'.join(str(x) for x in row[:2]))
-                    break
+                    row = conn.execute('SELECT account, %s FROM %s' % (
+                        'container' if kind == 'container' else "''", table)).fetchone()
                 except sqlite3.DatabaseError:
                     continue
+                who = '%s %s/%s' % (kind, row[0], row[1])
+                db_hash = Swift.hash_path(row[0], row[1]) if kind == 'container' else Swift.hash_path(row[0])
+                break
         finally:
             conn.close()
     except sqlite3.DatabaseError as e:
         who = 'unreadable: %s' % e
-    notes = grep_logs([sender], None, limit=3)
-    return '%s: upload of %s from sender id %s; logs: %s' % (path, who, sender, notes or 'nothing names it')
+    notes = []
+    if db_hash:
+        keys = ('CompleteRsync', 'RsyncThenMerge', 'rsync failed', 'installed rsynced', 'into rsynced copy')
+        notes = [line for line in grep_logs([db_hash], None, limit=400)
+                 if ('/%s' % dev) in line and any(k in line for k in keys)][-3:]
+    if not notes:
+        notes = grep_logs([sender], None, limit=2) or ['nothing names it']
+    return '%s: upload of %s from sender id %s; last related log lines: %s' % (path, who, sender, notes)
 
 
 def log_excerpt(db_hash, max_lines=40):
@@ -1902,6 +1915,15 @@ def main():
                     print(line)
         ok = not failures
         print('RESULT: %s' % ('PASS' if ok else 'FAIL: ' + '; '.join(failures)))
+        with open(os.path.join(WORK, 'logs', 'soak-record.json'), 'w') as f:
+            json.dump({'seed': SEED, 'seconds': SECONDS, 'faults_enabled': FAULTS, 'faults': EV.faults,
+                       'crashes': EV.crashes, 'orphans': EV.orphans, 'findings': EV.findings,
+                       'rounds': [{'round': r, 'problems': pr, 'missing': m, 'converged': c}
+                                  for r, _, pr, m, c in rounds],
+                       'converged_at': converged_at, 'failures': failures,
+                       'missing': [{'db': w[W_DB], 'name': w[W_NAME], 'ts': w[W_TS], 'via': w[W_VIA],
+                                    'written_to': cluster.devs[w[W_DEV]][1], 'missing_on': cluster.devs[d][1],
+                                    'why': why} for w, d, why in missing]}, f, indent=1)
         print('=' * 100)
     except KeyboardInterrupt as e:
         log('interrupted: %s' % e)
