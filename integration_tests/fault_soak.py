@@ -54,6 +54,7 @@ python3-swift). Environment (all optional):
   SOAK_CLEAN_ROUNDS (4)   SOAK_CONVERGE_WITHIN (2)  SOAK_HANDOFF_WRITES (0)
   SOAK_IP_PREFIX (127.0.<60+pid%150>)  SOAK_WORK (dir)  SOAK_KEEP (0)  SOAK_VERBOSE (0)
   SOAK_MAX_CORRUPT (6)  SOAK_STRICT_TMP (1; 0 = stray tmp/ files are reported, not failed)
+  SOAK_TMP_MAX_AGE (3 s: the peers' --tmp_upload_max_age)
 """
 
 import collections
@@ -105,6 +106,7 @@ MAX_CORRUPT = int(env('SOAK_MAX_CORRUPT', 6))
 # Stray files in <device>/tmp/ fail the soak unless SOAK_STRICT_TMP=0 (then
 # they are only reported), to look at the other checks on their own.
 STRICT_TMP = env('SOAK_STRICT_TMP', '1') != '0'
+TMP_MAX_AGE = float(os.environ.get('SOAK_TMP_MAX_AGE', '3'))
 REPLICAS = 3
 
 PEER = AGENT = CTL = None
@@ -361,7 +363,8 @@ class Cluster:
 
     def peer_argv(self, n, rsync):
         argv = [PEER, '--bind_ip=' + n.ip, '--bind_port=%d' % n.port, '--devices=' + n.devices_root,
-                '--mount_check=false', '--swift_dir=' + SWIFT_DIR, '--shutdown_grace_seconds=5']
+                '--mount_check=false', '--swift_dir=' + SWIFT_DIR, '--shutdown_grace_seconds=5',
+                '--tmp_upload_max_age=%g' % TMP_MAX_AGE]
         if rsync:
             argv += ['--rsync_daemon', '--rsync_port=%d' % self.rsync_port,
                      '--rsync_state_dir=' + os.path.join(n.root, 'run')]
@@ -1333,13 +1336,22 @@ def check_cluster(cluster, dbs):
                                                        for v in vs}) > 1:
                 probs['diverged'].append('%s: hashes %s, rows %s' % (
                     db.key, [v['hash'][:8] for v in vs], [len(v['rows']) for v in vs]))
+    for p in stray_tmp_files(cluster):
+        try:
+            probs['stray_tmp'].append('%s (%d bytes, %.0fs old)' % (p, os.path.getsize(p),
+                                                                     time.time() - os.path.getmtime(p)))
+        except OSError:
+            pass  # Swept meanwhile.
+    return probs, views
+
+
+def stray_tmp_files(cluster):
+    out = []
     for dev_id in cluster.devs:
         tmp = os.path.join(cluster.dev_path(dev_id), 'tmp')
         for f in sorted(os.listdir(tmp)) if os.path.isdir(tmp) else []:
-            p = os.path.join(tmp, f)
-            probs['stray_tmp'].append('%s (%d bytes, %.0fs old)' % (p, os.path.getsize(p),
-                                                                     time.time() - os.path.getmtime(p)))
-    return probs, views
+            out.append(os.path.join(tmp, f))
+    return out
 
 
 CONVERGENCE_KEYS = ('missing_replica', 'integrity', 'diverged', 'handoff_left', 'unreadable')
@@ -1503,10 +1515,10 @@ LOG_PATTERNS = [
                                                        r'AddressSanitizer|double free')),
     ('agent: ERROR reading db', re.compile(r'ERROR reading db')),
     ('rsync daemon restarted by the peer\'s supervisor', re.compile(r'rsync daemon \(pid \d+\) exited')),
-    ("rsync daemon refused a connection: 'max connections (N) reached' (peer/rsync_daemon.h max_connections, "
-     "not configurable; the push fails and a first-pass upload stays in tmp/)", re.compile(r'max connections \(\d+\) reached')),
+    ("rsync daemon refused a connection: 'max connections (N) reached' (--rsync_max_connections; the push "
+     "fails and a first-pass upload waits in tmp/ for the peer's sweeper)", re.compile(r'max connections \(\d+\) reached')),
     ('agent: rsync exited non-zero', re.compile(r'rsync failed with \d+')),
-    ('CompleteRsync refused: database already exists (the upload stays in tmp/)',
+    ('CompleteRsync refused: database already exists (the upload is dropped)',
      re.compile(r'CompleteRsync from .*already exists')),
 ]
 
@@ -1791,8 +1803,11 @@ def main():
 
         probs, views = check_cluster(cluster, dbs)
         # The checks read replicas with Swift's broker, which flushes .pending
-        # files: remember unflushed ones from every look, not just the last.
-        ever_pending = set(probs.get('pending_unflushed', []))
+        # files: remember unflushed ones from every look after a clean round,
+        # not just the last. (Right after the writers stop, entries waiting
+        # in .pending are normal; the check above flushes them, so each round's
+        # look shows only what appeared since.)
+        ever_pending = set()
         pre = {k: len(v) for k, v in probs.items()}
         pre_missing = len(check_writes(dbs, views, cluster))
         log('before the clean rounds: %s; %d (write, replica) pairs missing' % (pre, pre_missing))
@@ -1817,6 +1832,17 @@ def main():
                 break
 
         # ------------------------------------------------------------ summary
+        # Uploads that lost their sender (killed, or a failed second rsync
+        # pass) are removed by each peer's sweeper once unclaimed for
+        # --tmp_upload_max_age: wait for that, on the real condition.
+        if probs.get('stray_tmp'):
+            deadline = time.time() + 10 * TMP_MAX_AGE + 10
+            while time.time() < deadline:
+                if not stray_tmp_files(cluster):
+                    break
+                time.sleep(0.2)
+            probs['stray_tmp'] = ['%s (still there %.0fs after the clean rounds)' % (p, 10 * TMP_MAX_AGE + 10)
+                                  for p in stray_tmp_files(cluster)]
         if ever_pending:
             probs['pending_unflushed'] = sorted(ever_pending)
         failures = []

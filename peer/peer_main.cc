@@ -17,6 +17,7 @@
 #include "peer/peer_metrics.h"
 #include "peer/peer_service.h"
 #include "peer/rsync_daemon.h"
+#include "peer/tmp_sweeper.h"
 #include "peer/upload.h"
 
 DEFINE_int32(max_concurrent_calls, 64,
@@ -35,6 +36,12 @@ DEFINE_bool(rsync_daemon, false,
 DEFINE_string(rsync_address, "", "Address for the rsync daemon (default: --bind_ip).");
 DEFINE_int32(rsync_port, 873, "Port for the rsync daemon.");
 DEFINE_string(rsync_state_dir, "/var/run/dbrepl", "Where the rsync daemon's config, pid and lock files go.");
+DEFINE_double(tmp_upload_max_age, 120,
+              "Seconds an rsynced upload in <device>/tmp may sit unclaimed (or an rsync temporary file "
+              "unchanged) before it is removed; its sender ships a new one next pass.");
+DEFINE_int32(rsync_max_connections, 16,
+             "Connections per module the built-in rsync daemon accepts at once; more are refused and "
+             "retried by their senders next pass.");
 DEFINE_double(shutdown_grace_seconds, 10, "On SIGTERM, how long in-flight calls may run before they are cancelled.");
 
 namespace {
@@ -80,6 +87,9 @@ int main(int argc, char** argv) {
   dbrepl::peer::PeerService service(service_options, &metrics);
   // Uploads a crash left half-installed: the senders ship them again.
   dbrepl::peer::RemoveAbandonedUploads(dbrepl::Env::Default(), config->devices);
+  dbrepl::peer::TmpSweeper sweeper(dbrepl::Env::Default(), config->devices,
+                                   absl::Seconds(FLAGS_tmp_upload_max_age));
+  sweeper.Start();
 
   dbrepl::GrpcServerOptions options;
   options.name = "dbrepl-peer";
@@ -102,6 +112,7 @@ int main(int argc, char** argv) {
     ro.devices = config->devices;
     ro.device_names = DeviceNames(config->devices);
     ro.state_dir = FLAGS_rsync_state_dir;
+    ro.max_connections = FLAGS_rsync_max_connections;
     rsyncd = std::make_unique<dbrepl::peer::RsyncDaemon>(ro);
     if (absl::Status s = rsyncd->Start(); !s.ok()) {
       LOG(ERROR) << "rsync daemon: " << s;

@@ -1,6 +1,10 @@
 #include "peer/upload.h"
 
+#include <set>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +18,17 @@ namespace dbrepl::peer {
 namespace {
 
 constexpr char kInstallingSuffix[] = ".installing";
+
+absl::Mutex in_use_mu(absl::kConstInit);
+std::set<std::string>& InUse() ABSL_EXCLUSIVE_LOCKS_REQUIRED(in_use_mu) {
+  static auto* paths = new std::set<std::string>();
+  return *paths;
+}
+
+void Release(const std::string& path) {
+  absl::MutexLock lock(&in_use_mu);
+  InUse().erase(path);
+}
 
 std::string RandomHex() {
   absl::BitGen gen;
@@ -42,11 +57,18 @@ absl::StatusOr<Upload> Upload::Claim(Env* env, const LocatedDb& db, const std::s
     return InvalidRequestError(absl::StrCat("tmp/", tmp_name, " is not a regular file"));
   }
   std::string private_path = JoinPath(db.tmp_dir, absl::StrCat(".", tmp_name, ".", RandomHex(), kInstallingSuffix));
-  absl::Status moved = env->RenameFile(upload, private_path);
-  if (absl::IsNotFound(moved)) {
-    return RsyncPreconditionError(absl::StrCat("tmp/", tmp_name, " vanished (another install took it)"));
+  {
+    absl::MutexLock lock(&in_use_mu);
+    InUse().insert(private_path);
   }
-  RETURN_IF_ERROR(moved);
+  absl::Status moved = env->RenameFile(upload, private_path);
+  if (!moved.ok()) {
+    Release(private_path);
+    if (absl::IsNotFound(moved)) {
+      return RsyncPreconditionError(absl::StrCat("tmp/", tmp_name, " vanished (another install took it)"));
+    }
+    return moved;
+  }
   return Upload(env, db, tmp_name, std::move(private_path));
 }
 
@@ -60,6 +82,12 @@ Upload::~Upload() {
   if (absl::Status s = env_->RemoveFile(path_); !s.ok() && !absl::IsNotFound(s)) {
     LOG(WARNING) << db_.LogName() << ": could not remove abandoned upload " << path_ << ": " << s;
   }
+  Release(path_);
+}
+
+bool UploadInUse(const std::string& private_path) {
+  absl::MutexLock lock(&in_use_mu);
+  return InUse().count(private_path) > 0;
 }
 
 absl::Status Upload::Quarantine(const absl::Status& why) {
@@ -67,6 +95,7 @@ absl::Status Upload::Quarantine(const absl::Status& why) {
   const std::string target = JoinPath(dir, tmp_name_);
   absl::Status s = RenameDurably(env_, path_, target);
   if (s.ok()) {
+    Release(path_);
     path_.clear();
     LOG(ERROR) << db_.LogName() << ": rsynced file tmp/" << tmp_name_ << " is not a usable " << ServerType(db_.type)
                << " database; quarantined to " << target << ": " << why.message();
@@ -104,6 +133,7 @@ absl::StatusOr<std::unique_ptr<DatabaseBroker>> Upload::OpenVerified(absl::Durat
 
 absl::Status Upload::Install(const std::string& target) {
   RETURN_IF_ERROR(RenameDurably(env_, path_, target));
+  Release(path_);
   path_.clear();
   return absl::OkStatus();
 }
@@ -111,6 +141,7 @@ absl::Status Upload::Install(const std::string& target) {
 absl::Status Upload::Remove() {
   absl::Status s = env_->RemoveFile(path_);
   if (s.ok() || absl::IsNotFound(s)) {
+    Release(path_);
     path_.clear();
     return absl::OkStatus();
   }
@@ -126,7 +157,8 @@ int RemoveAbandonedUploads(Env* env, const std::string& devices) {
     absl::StatusOr<std::vector<std::string>> files = env->ListDir(tmp);
     if (!files.ok()) continue;
     for (const std::string& f : *files) {
-      if (!absl::StartsWith(f, ".") || !absl::EndsWith(f, kInstallingSuffix)) continue;
+      // The private file and any SQLite journal left beside it.
+      if (!absl::StartsWith(f, ".") || !absl::StrContains(f, kInstallingSuffix)) continue;
       if (env->RemoveFile(JoinPath(tmp, f)).ok()) {
         LOG(INFO) << "removed an upload abandoned by a crash: " << JoinPath(tmp, f);
         ++removed;

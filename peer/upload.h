@@ -75,7 +75,13 @@ class Upload {
   std::string path_;  // Empty once installed, quarantined or moved from.
 };
 
-// Removes "tmp/.*.installing" files left by a crash in <devices>/<device>/tmp
+// True while an Upload of this process holds `private_path` (a
+// "tmp/.*.installing" name): every other such file, and its journal, was
+// abandoned (a crash, or a device that vanished under an install).
+bool UploadInUse(const std::string& private_path);
+
+// Removes "tmp/.*.installing" files (and their "-journal") left by a crash in
+// <devices>/<device>/tmp
 // for every device directory; returns how many were removed.
 int RemoveAbandonedUploads(Env* env, const std::string& devices);
 

@@ -168,7 +168,15 @@ absl::StatusOr<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::s
   return base_->ListDir(path);
 }
 
-absl::Time FaultInjectionEnv::Now() { return base_->Now(); }
+absl::Time FaultInjectionEnv::Now() {
+  absl::MutexLock lock(&mu_);
+  return base_->Now() + clock_offset_;
+}
+
+void FaultInjectionEnv::AdvanceClock(absl::Duration by) {
+  absl::MutexLock lock(&mu_);
+  clock_offset_ += by;
+}
 
 absl::Status FaultInjectionEnv::DropUnsyncedChanges() {
   absl::MutexLock lock(&mu_);

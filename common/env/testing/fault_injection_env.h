@@ -64,6 +64,9 @@ class FaultInjectionEnv final : public Env {
   // Mutating calls that succeeded since construction.
   int mutations() const;
 
+  // Now() runs ahead of the real clock by the total advanced.
+  void AdvanceClock(absl::Duration by);
+
   absl::StatusOr<FileInfo> Stat(const std::string& path) override;
   absl::StatusOr<FileInfo> Lstat(const std::string& path) override;
   absl::Status CreateDir(const std::string& path) override;
@@ -97,6 +100,7 @@ class FaultInjectionEnv final : public Env {
   bool crashed_ ABSL_GUARDED_BY(mu_) = false;
   int mutations_ ABSL_GUARDED_BY(mu_) = 0;
   int backups_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Duration clock_offset_ ABSL_GUARDED_BY(mu_);
   std::function<absl::Status(const Call&)> hook_ ABSL_GUARDED_BY(mu_);
   std::vector<Change> changes_ ABSL_GUARDED_BY(mu_);  // Oldest first.
   std::set<std::string> unsynced_data_ ABSL_GUARDED_BY(mu_);

@@ -1,0 +1,60 @@
+#include "peer/tmp_sweeper.h"
+
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "common/paths.h"
+#include "glog/logging.h"
+#include "peer/upload.h"
+
+namespace dbrepl::peer {
+
+void TmpSweeper::Start() {
+  thread_ = std::thread([this] {
+    const absl::Duration period = std::max(max_age_ / 2, absl::Seconds(1));
+    while (!stop_.WaitForNotificationWithTimeout(period)) SweepOnce();
+  });
+}
+
+void TmpSweeper::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+int TmpSweeper::SweepOnce() {
+  int removed = 0;
+  absl::StatusOr<std::vector<std::string>> devices = env_->ListDir(devices_);
+  if (!devices.ok()) return 0;
+  const int64_t cutoff_ns = absl::ToUnixNanos(env_->Now() - max_age_);
+  for (const std::string& device : *devices) {
+    const std::string tmp = JoinPath(JoinPath(devices_, device), "tmp");
+    absl::StatusOr<FileInfo> dir = env_->Lstat(tmp);
+    if (!dir.ok() || !dir->is_directory()) continue;
+    absl::StatusOr<std::vector<std::string>> files = env_->ListDir(tmp);
+    if (!files.ok()) continue;
+    for (const std::string& name : *files) {
+      const std::string path = JoinPath(tmp, name);
+      if (absl::StrContains(name, ".installing")) {
+        // A private install name: abandoned unless an install of this
+        // process holds it (a crash, or a device that vanished under it).
+        std::string owner = path.substr(0, path.find(".installing") + std::strlen(".installing"));
+        if (UploadInUse(owner)) continue;
+        if (env_->RemoveFile(path).ok()) {
+          LOG(INFO) << "removed an abandoned install: " << path;
+          ++removed;
+        }
+        continue;
+      }
+      absl::StatusOr<FileInfo> info = env_->Lstat(path);
+      if (!info.ok() || info->is_directory()) continue;
+      if (info->mtime_ns >= cutoff_ns || info->ctime_ns >= cutoff_ns) continue;
+      if (env_->RemoveFile(path).ok()) {
+        LOG(INFO) << "removed an upload nobody claimed for " << absl::FormatDuration(max_age_) << ": " << path;
+        ++removed;
+      }
+    }
+  }
+  return removed;
+}
+
+}  // namespace dbrepl::peer

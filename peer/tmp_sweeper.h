@@ -1,0 +1,53 @@
+// TmpSweeper: removes rsync uploads nobody claimed. A sender ships a file to
+// <device>/tmp/<its db id> and asks for it to be installed a moment later;
+// an upload still there long after (the sender died, or its second rsync
+// pass failed) will never be claimed, and the sender ships a new one next
+// pass. rsync's own temporary files (".<name>.XXXXXX") of a transfer that
+// died are removed the same way, once they stop changing. Swift leaves both
+// for reclaim_age (a week); dbrepl sweeps them after `max_age` without a
+// change (the sender's rsync has a node_timeout of inactivity anyway), so a
+// node's tmp/ holds only uploads in flight. A private install name
+// (".*.installing", and its journal) is removed at once unless an install of
+// this process holds it (peer/upload.h UploadInUse).
+//
+//   TmpSweeper sweeper(env, "/srv/node", absl::Minutes(2));
+//   sweeper.Start();      // sweeps every max_age / 2 until Stop()
+//   int removed = sweeper.SweepOnce();
+//
+// Thread-safe; Start at most once; Stop (or destruction) joins.
+#ifndef DBREPL_PEER_TMP_SWEEPER_H_
+#define DBREPL_PEER_TMP_SWEEPER_H_
+
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "common/env/env.h"
+
+namespace dbrepl::peer {
+
+class TmpSweeper {
+ public:
+  TmpSweeper(Env* env, std::string devices, absl::Duration max_age)
+      : env_(env), devices_(std::move(devices)), max_age_(max_age) {}
+  ~TmpSweeper() { Stop(); }
+
+  void Start();
+  void Stop();
+
+  // One sweep over every <devices>/<device>/tmp; returns files removed.
+  int SweepOnce();
+
+ private:
+  Env* const env_;
+  const std::string devices_;
+  const absl::Duration max_age_;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace dbrepl::peer
+
+#endif  // DBREPL_PEER_TMP_SWEEPER_H_

@@ -1,0 +1,51 @@
+#include "peer/tmp_sweeper.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/env/testing/fault_injection_env.h"
+#include "common/fs_util.h"
+#include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
+#include "peer/upload.h"
+
+namespace dbrepl::peer {
+namespace {
+
+TEST(TmpSweeperTest, RemovesOnlyUploadsLeftAloneLongerThanMaxAge) {
+  std::string devices = absl::StrCat(getenv("TEST_TMPDIR"), "/devices");
+  ASSERT_OK(MakeDirs(devices + "/sda/tmp"));
+  ASSERT_OK(MakeDirs(devices + "/sdb"));  // No tmp/ at all: fine.
+  for (const char* name : {"sender-id", ".sender-id.Ab12Cd", ".other.0123abcd.installing"}) {
+    std::ofstream(devices + "/sda/tmp/" + name) << "x";
+  }
+  testing::FaultInjectionEnv env(Env::Default(), devices);
+  TmpSweeper sweeper(&env, devices, absl::Minutes(2));
+  // A private install name nobody in this process holds was abandoned.
+  EXPECT_EQ(sweeper.SweepOnce(), 1);
+  EXPECT_FALSE(PathExists(devices + "/sda/tmp/.other.0123abcd.installing"));
+  EXPECT_TRUE(PathExists(devices + "/sda/tmp/sender-id")) << "fresh uploads stay";
+  env.AdvanceClock(absl::Minutes(3));  // Later, without waiting.
+  EXPECT_EQ(sweeper.SweepOnce(), 2);
+  EXPECT_FALSE(PathExists(devices + "/sda/tmp/sender-id"));
+  EXPECT_FALSE(PathExists(devices + "/sda/tmp/.sender-id.Ab12Cd"));
+}
+
+TEST(TmpSweeperTest, AnInstallInProgressKeepsItsPrivateFile) {
+  std::string devices = absl::StrCat(getenv("TEST_TMPDIR"), "/devices2");
+  ASSERT_OK(MakeDirs(devices + "/sda/tmp"));
+  std::ofstream(devices + "/sda/tmp/sender") << "x";
+  LocatedDb db;
+  db.type = DbType::kContainer;
+  db.device = "sda";
+  db.device_path = devices + "/sda";
+  db.tmp_dir = devices + "/sda/tmp";
+  absl::StatusOr<Upload> upload = Upload::Claim(Env::Default(), db, "sender");
+  ASSERT_OK(upload);
+  TmpSweeper sweeper(Env::Default(), devices, absl::Minutes(2));
+  EXPECT_EQ(sweeper.SweepOnce(), 0);
+  EXPECT_TRUE(PathExists(upload->path()));
+}
+
+}  // namespace
+}  // namespace dbrepl::peer
