@@ -38,51 +38,6 @@ GrpcPeerClient::GrpcPeerClient(PeerClientOptions options) : options_(std::move(o
   } else {
     credentials_ = grpc::InsecureChannelCredentials();
   }
-  watchdog_ = std::thread([this] { WatchdogLoop(); });
-}
-
-GrpcPeerClient::~GrpcPeerClient() {
-  {
-    absl::MutexLock lock(&watch_mu_);
-    stopping_ = true;
-  }
-  watchdog_.join();
-}
-
-void GrpcPeerClient::Arm(grpc::ClientContext* ctx, absl::Time deadline) {
-  absl::MutexLock lock(&watch_mu_);
-  armed_[ctx] = deadline;
-  ++armed_generation_;
-}
-
-void GrpcPeerClient::Disarm(grpc::ClientContext* ctx) {
-  absl::MutexLock lock(&watch_mu_);
-  armed_.erase(ctx);
-}
-
-void GrpcPeerClient::WatchdogLoop() {
-  absl::MutexLock lock(&watch_mu_);
-  while (!stopping_) {
-    absl::Time next = absl::InfiniteFuture();
-    absl::Time now = absl::Now();
-    for (auto it = armed_.begin(); it != armed_.end();) {
-      if (it->second <= now) {
-        // Cancelling makes the blocked Read return false; the caller sees
-        // CANCELLED and reports the stalled batch.
-        it->first->TryCancel();
-        it = armed_.erase(it);
-      } else {
-        next = std::min(next, it->second);
-        ++it;
-      }
-    }
-    // Woken by a newly armed deadline (it may be the earliest) or stopping_.
-    const int64_t seen = armed_generation_;
-    auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(watch_mu_) {
-      return stopping_ || armed_generation_ != seen;
-    };
-    watch_mu_.AwaitWithDeadline(absl::Condition(&changed), next);
-  }
 }
 
 v1::ReplicationPeer::Stub* GrpcPeerClient::StubFor(const PeerAddress& peer) {
@@ -151,11 +106,12 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
   // watchdog.
   Prepare(&ctx, options_.node_timeout * (max_diffs + 1));
   auto stream = StubFor(peer)->MergeItems(&ctx);
+  auto arm = [&](absl::Time due) { watchdog_.Arm(&ctx, due, [&ctx] { ctx.TryCancel(); }); };
   struct DisarmOnExit {
-    GrpcPeerClient* client;
+    Watchdog* w;
     grpc::ClientContext* ctx;
-    ~DisarmOnExit() { client->Disarm(ctx); }
-  } disarm{this, &ctx};
+    ~DisarmOnExit() { w->Disarm(ctx); }
+  } disarm{&watchdog_, &ctx};
 
   // ROWIDs and sizes of batches written but not yet acknowledged.
   std::deque<std::pair<int64_t, int64_t>> in_flight;
@@ -167,9 +123,9 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
   auto read_ack = [&]() -> bool {
     v1::MergeItemsResponse ack;
     const absl::Time due = absl::Now() + options_.node_timeout;
-    Arm(&ctx, due);
+    arm(due);
     bool ok = stream->Read(&ack);
-    Disarm(&ctx);
+    watchdog_.Disarm(&ctx);
     if (!ok) {
       stalled = stalled || absl::Now() >= due;
       return false;
@@ -201,9 +157,9 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
         req.set_source_id(source_id);
       }
       AppendRows(*batch, &req);
-      Arm(&ctx, absl::Now() + options_.node_timeout);
+      arm(absl::Now() + options_.node_timeout);
       bool wrote = stream->Write(req);
-      Disarm(&ctx);
+      watchdog_.Disarm(&ctx);
       if (!wrote) {
         broken = true;
         break;

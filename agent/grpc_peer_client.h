@@ -22,6 +22,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "agent/peer_client.h"
+#include "common/rpc/watchdog.h"
 #include "dbrepl/v1/peer.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
@@ -41,7 +42,6 @@ struct PeerClientOptions {
 class GrpcPeerClient final : public PeerClient {
  public:
   explicit GrpcPeerClient(PeerClientOptions options);
-  ~GrpcPeerClient() override;
 
   absl::StatusOr<v1::SyncResponse> Sync(const PeerAddress& peer, const v1::DbRef& ref,
                                         const ReplicationInfo& info) override;
@@ -63,21 +63,13 @@ class GrpcPeerClient final : public PeerClient {
  private:
   v1::ReplicationPeer::Stub* StubFor(const PeerAddress& peer);
   void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const;
-  // The watchdog: cancels a call whose armed deadline passes.
-  void Arm(grpc::ClientContext* ctx, absl::Time deadline);
-  void Disarm(grpc::ClientContext* ctx);
-  void WatchdogLoop();
 
   const PeerClientOptions options_;
   std::shared_ptr<grpc::ChannelCredentials> credentials_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<v1::ReplicationPeer::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
-
-  absl::Mutex watch_mu_;
-  std::map<grpc::ClientContext*, absl::Time> armed_ ABSL_GUARDED_BY(watch_mu_);
-  int64_t armed_generation_ ABSL_GUARDED_BY(watch_mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(watch_mu_) = false;
-  std::thread watchdog_;
+  // Cancels a MergeItems stream whose batch is not acknowledged in time.
+  Watchdog watchdog_;
 };
 
 }  // namespace dbrepl::agent

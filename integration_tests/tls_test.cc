@@ -124,8 +124,9 @@ TEST(TlsTest, MutualTlsIsEnforcedAndProbesUseThePlaintextHealthPort) {
   ref.set_device("sda");
   ref.set_partition(1);
   ref.set_hash("e8fbcd486a77117e2cd3398aa1f9485f");
-  ReplicationInfo info;
+  ReplicationInfo info;  // Defaults are valid, but for these two.
   info.id = "agent-db";
+  info.created_at = "0000000001.00000";
   absl::StatusOr<v1::SyncResponse> sync = client.Sync(agent::PeerAddress{"127.0.0.1", server.port()}, ref, info);
   EXPECT_EQ(GetReason(sync.status()), ErrorReason::kDbNotFound) << sync.status();
   server.Shutdown(absl::ZeroDuration());

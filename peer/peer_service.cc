@@ -1,16 +1,21 @@
 #include "peer/peer_service.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_convert.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
+#include "peer/request_validation.h"
 
 namespace dbrepl::peer {
 namespace {
 
+// For log lines: escaped, since an invalid ref is logged too (a device name
+// with a newline must not forge a line).
 std::string DescribeRef(const v1::DbRef& ref) {
-  return absl::StrCat(ref.device(), "/", ref.partition(), "/", ref.hash());
+  return absl::StrCat(absl::CHexEscape(ref.device().substr(0, 64)), "/", ref.partition(), "/",
+                      absl::CHexEscape(ref.hash().substr(0, 64)));
 }
 
 }  // namespace
@@ -49,7 +54,7 @@ grpc::Status PeerService::Sync(grpc::ServerContext* context, const v1::SyncReque
   absl::Status status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
     ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(request->db()));
-    if (request->id().empty()) return InvalidRequestError("Sync needs the sender's database id");
+    RETURN_IF_ERROR(ValidateSyncRequest(*request));
     RemoteInfo remote;
     remote.max_row = request->max_row();
     remote.hash = request->hash();
@@ -69,15 +74,38 @@ grpc::Status PeerService::Sync(grpc::ServerContext* context, const v1::SyncReque
 absl::Status PeerService::MergeItemsStream(
     grpc::ServerContext* context, grpc::ServerReaderWriter<v1::MergeItemsResponse, v1::MergeItemsRequest>* stream,
     v1::DbRef* ref) {
-  ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+  // Each message must arrive within stream_idle_timeout: a sender that
+  // stops sending does not hold this thread for the stream's deadline.
+  struct DisarmOnExit {
+    Watchdog* w;
+    const void* key;
+    ~DisarmOnExit() { w->Disarm(key); }
+  } disarm{&watchdog_, context};
+  auto read = [&](v1::MergeItemsRequest* request) {
+    watchdog_.Arm(context, absl::Now() + options_.stream_idle_timeout, [context] { context->TryCancel(); });
+    bool ok = stream->Read(request);
+    watchdog_.Disarm(context);
+    return ok;
+  };
   v1::MergeItemsRequest request;
-  if (!stream->Read(&request)) return absl::OkStatus();  // An empty stream merges nothing.
+  if (!read(&request)) {
+    if (context->IsCancelled()) return absl::DeadlineExceededError("MergeItems: no batch within the idle timeout");
+    return absl::OkStatus();  // An empty stream merges nothing.
+  }
   *ref = request.db();
   ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(request.db()));
   const std::string source = request.source_id();
-  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, rpc_.OpenForMerge(db, Deadline(context)));
+  if (!source.empty()) {
+    RETURN_IF_ERROR(ValidateDbId(source, "source_id"));
+  }
+  std::unique_ptr<DatabaseBroker> broker;
   int64_t batches = 0;
   do {
+    // Admission per batch, not per stream: idle streams hold no slot.
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    if (broker == nullptr) {
+      ASSIGN_OR_RETURN(broker, rpc_.OpenForMerge(db, Deadline(context)));
+    }
     if (batches > 0) {
       // Later batches may repeat the header, but must not change it.
       if (request.has_db() && (request.db().SerializeAsString() != ref->SerializeAsString())) {
@@ -98,6 +126,7 @@ absl::Status PeerService::MergeItemsStream(
           absl::StrCat("batch of ", bytes, " bytes exceeds the peer's limit of ", options_.max_batch_bytes));
     }
     ASSIGN_OR_RETURN(ItemBatch batch, RowsFromRequest(request, db.type));
+    RETURN_IF_ERROR(ValidateRows(batch));
     MergeResult merged;
     if (!batch.empty()) {
       absl::StatusOr<MergeResult> r = broker->MergeItems(batch, source);
@@ -109,6 +138,7 @@ absl::Status PeerService::MergeItemsStream(
       }
       merged = *r;
     } else if (!source.empty()) {
+      if (broker->HasMoved()) return DbReplacedError(absl::StrCat(db.LogName(), " was replaced; retry"));
       ASSIGN_OR_RETURN(merged.sync_point, broker->GetSync(source, /*incoming=*/true));
     }
     if (metrics_ != nullptr) metrics_->CountBatch(db.type, merged.rows_applied);
@@ -118,7 +148,8 @@ absl::Status PeerService::MergeItemsStream(
     // The batch is committed before it is acknowledged: an ack is a promise.
     if (!stream->Write(ack)) return absl::CancelledError("MergeItems: sender went away");
     ++batches;
-  } while (stream->Read(&request));
+  } while (read(&request));
+  if (context->IsCancelled()) return absl::DeadlineExceededError("MergeItems: no batch within the idle timeout");
   VLOG(1) << db.LogName() << ": merged " << batches << " batches from " << source;
   return absl::OkStatus();
 }
@@ -135,8 +166,16 @@ grpc::Status PeerService::MergeSyncs(grpc::ServerContext* context, const v1::Mer
   absl::Status status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
     ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(request->db()));
+    if (request->syncs_size() > kMaxSyncPoints) {
+      return InvalidRequestError(absl::StrCat(request->syncs_size(), " sync points exceed the limit of ",
+                                              kMaxSyncPoints));
+    }
     std::vector<SyncRecord> syncs;
-    for (const v1::SyncPoint& s : request->syncs()) syncs.push_back(FromProto(s));
+    for (const v1::SyncPoint& s : request->syncs()) {
+      RETURN_IF_ERROR(ValidateDbId(s.remote_id(), "remote_id"));
+      if (s.sync_point() < -1) return InvalidRequestError("sync_point below -1");
+      syncs.push_back(FromProto(s));
+    }
     return rpc_.MergeSyncs(db, syncs, Deadline(context));
   }();
   return Finish("MergeSyncs", context, request->db(), status);

@@ -15,6 +15,7 @@
 
 #include "absl/time/time.h"
 #include "dbrepl/v1/peer.grpc.pb.h"
+#include "common/rpc/watchdog.h"
 #include "peer/concurrency_limiter.h"
 #include "peer/db_locator.h"
 #include "peer/peer_metrics.h"
@@ -32,6 +33,8 @@ struct PeerServiceOptions {
   int64_t max_batch_bytes = 8 << 20;
   // Used when a call has no deadline of its own.
   absl::Duration default_deadline = absl::Minutes(5);
+  // The longest a MergeItems stream may wait for its next batch.
+  absl::Duration stream_idle_timeout = absl::Seconds(60);
   absl::Duration busy_timeout = absl::Seconds(25);
 };
 
@@ -66,6 +69,7 @@ class PeerService final : public v1::ReplicationPeer::Service {
   DbLocator locator_;
   ReplicatorRpc rpc_;
   ConcurrencyLimiter limiter_;
+  Watchdog watchdog_;
   PeerMetrics* metrics_;
 };
 

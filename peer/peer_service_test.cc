@@ -36,11 +36,20 @@ std::string NewTmpDir() {
   return dir;
 }
 
+// The fields a Sync must carry to pass validation, for tests about other
+// things.
+void FillValidSync(v1::SyncRequest* req) {
+  req->set_hash("00000000000000000000000000000000");
+  req->set_created_at("0000000001.00000");
+  req->set_put_timestamp("0");
+  req->set_delete_timestamp("0");
+}
+
 class PeerServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { StartPeer(/*mount_check=*/false, /*max_calls=*/64); }
 
-  void StartPeer(bool mount_check, int max_calls) {
+  void StartPeer(bool mount_check, int max_calls, absl::Duration idle_timeout = absl::Seconds(60)) {
     if (server_ != nullptr) server_->Shutdown(absl::ZeroDuration());
     devices_ = NewTmpDir();
     ASSERT_OK(MakeDirs(devices_ + "/sda"));
@@ -48,6 +57,7 @@ class PeerServiceTest : public ::testing::Test {
     o.devices = devices_;
     o.mount_check = mount_check;
     o.max_concurrent_calls = max_calls;
+    o.stream_idle_timeout = idle_timeout;
     o.max_batch_rows = 100;
     o.max_batch_bytes = 64 << 10;
     service_ = std::make_unique<PeerService>(o, &metrics_);
@@ -168,6 +178,7 @@ TEST_F(PeerServiceTest, SyncOnMissingDatabaseIsNotFoundAndPreparesTmp) {
   v1::SyncRequest req;
   *req.mutable_db() = Ref();
   req.set_id("sender-id");
+  FillValidSync(&req);
   v1::SyncResponse resp;
   absl::Status s = Sync(req, &resp);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
@@ -306,6 +317,7 @@ TEST_F(PeerServiceTest, BadReferencesAreInvalidArgumentAndTouchNothing) {
     v1::SyncRequest req;
     *req.mutable_db() = r;
     req.set_id("x");
+    FillValidSync(&req);
     v1::SyncResponse resp;
     absl::Status s = Sync(req, &resp);
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << r.ShortDebugString();
@@ -327,6 +339,7 @@ TEST_F(PeerServiceTest, UnmountedDeviceIsDeviceUnavailable) {
   v1::SyncRequest req;
   *req.mutable_db() = Ref();
   req.set_id("x");
+  FillValidSync(&req);
   v1::SyncResponse resp;
   absl::Status s = Sync(req, &resp);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -451,7 +464,26 @@ TEST_F(PeerServiceTest, ConcurrentMergesIntoOneDatabaseLoseNothing) {
 TEST_F(PeerServiceTest, PeerAtCapacityRefusesInsteadOfQueueing) {
   StartPeer(false, /*max_calls=*/1);
   auto local = CreateContainer(DbFile(), 0);
+  v1::SyncRequest sreq;
+  *sreq.mutable_db() = Ref();
+  sreq.set_id("x");
+  FillValidSync(&sreq);
+  v1::SyncResponse sresp;
+  {
+    auto busy = service_->limiter().TryAcquire();  // A call in progress.
+    ASSERT_OK(busy);
+    absl::Status s = Sync(sreq, &sresp);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kResourceExhausted));
+    EXPECT_EQ(GetReason(s), ErrorReason::kPeerAtCapacity);
+  }
+  EXPECT_OK(Sync(sreq, &sresp));  // The slot is free again.
+}
+
+TEST_F(PeerServiceTest, AnIdleStreamHoldsNoSlotAndIsCancelledAfterTheIdleTimeout) {
+  StartPeer(false, /*max_calls=*/1, /*idle_timeout=*/absl::Milliseconds(300));
+  auto local = CreateContainer(DbFile(), 0);
   grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
   auto stream = stub_->MergeItems(&ctx);
   v1::MergeItemsRequest req;
   *req.mutable_db() = Ref();
@@ -459,17 +491,78 @@ TEST_F(PeerServiceTest, PeerAtCapacityRefusesInsteadOfQueueing) {
   AppendRows(Objects(0, 1), &req);
   ASSERT_TRUE(stream->Write(req));
   v1::MergeItemsResponse ack;
-  ASSERT_TRUE(stream->Read(&ack));  // The stream now holds the only slot.
+  ASSERT_TRUE(stream->Read(&ack));
+  // Between batches the stream holds nothing: other calls get the one slot.
   v1::SyncRequest sreq;
   *sreq.mutable_db() = Ref();
   sreq.set_id("x");
+  FillValidSync(&sreq);
   v1::SyncResponse sresp;
-  absl::Status s = Sync(sreq, &sresp);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kResourceExhausted));
-  EXPECT_EQ(GetReason(s), ErrorReason::kPeerAtCapacity);
-  stream->WritesDone();
-  EXPECT_TRUE(stream->Finish().ok());
-  EXPECT_OK(Sync(sreq, &sresp));  // The slot is free again.
+  EXPECT_OK(Sync(sreq, &sresp));
+  // A sender that goes quiet is cut off (the next Read ends when the peer
+  // gives up on it), with the batch it sent kept.
+  EXPECT_FALSE(stream->Read(&ack));
+  EXPECT_FALSE(stream->Finish().ok());
+  ASSERT_OK_AND_ASSIGN(auto b, DatabaseBroker::Open(DbType::kContainer, DbFile()));
+  ASSERT_OK_AND_ASSIGN(int64_t point, b->GetSync("s"));
+  EXPECT_EQ(point, 1);
+}
+
+TEST_F(PeerServiceTest, SyncRefusesValuesThatWouldBeStoredForGood) {
+  auto local = CreateContainer(DbFile(), 1);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo before, local->GetReplicationInfo());
+  auto with = [&](std::function<void(v1::SyncRequest*)> change) {
+    v1::SyncRequest req;
+    *req.mutable_db() = Ref();
+    req.set_id("x");
+    FillValidSync(&req);
+    change(&req);
+    v1::SyncResponse resp;
+    return Sync(req, &resp);
+  };
+  std::vector<std::function<void(v1::SyncRequest*)>> bad = {
+      [](v1::SyncRequest* r) { r->set_created_at(""); },
+      [](v1::SyncRequest* r) { r->set_put_timestamp("zzzz"); },
+      [](v1::SyncRequest* r) { r->set_delete_timestamp(std::string(50, '9')); },
+      [](v1::SyncRequest* r) { r->set_put_timestamp("1.5"); },  // Not Swift's form: compares wrong as text.
+      [](v1::SyncRequest* r) { r->set_metadata(std::string(8 << 20, ' ')); },
+      [](v1::SyncRequest* r) { r->set_hash("xyz"); },
+      [](v1::SyncRequest* r) { r->set_max_row(-5); },
+      [](v1::SyncRequest* r) { r->set_id(std::string("a\nb")); },
+      [](v1::SyncRequest* r) { r->set_id(std::string(300, 'a')); },
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    absl::Status s = with(bad[i]);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << i;
+    EXPECT_EQ(GetReason(s), ErrorReason::kInvalidRequest) << i;
+  }
+  ASSERT_OK_AND_ASSIGN(auto after, DatabaseBroker::Open(DbType::kContainer, DbFile()));
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, after->GetReplicationInfo());
+  EXPECT_EQ(info.put_timestamp, before.put_timestamp);
+  EXPECT_EQ(info.delete_timestamp, before.delete_timestamp);
+  EXPECT_EQ(info.created_at, before.created_at);
+  // Metadata with a timestamp that is not Swift's is ignored (as undecodable
+  // metadata is), not stored.
+  EXPECT_OK(with([](v1::SyncRequest* r) { r->set_metadata(R"({"X-Container-Meta-A": ["v", "zzzz"]})"); }));
+  ASSERT_OK_AND_ASSIGN(info, after->GetReplicationInfo());
+  EXPECT_EQ(info.metadata, before.metadata);
+}
+
+TEST_F(PeerServiceTest, RowsTravelAsBytesAndBadRowsFailTheStream) {
+  auto local = CreateContainer(DbFile(), 0);
+  ItemBatch odd = Objects(0, 1);
+  odd.objects[0].name = "caf\xe9\xff";  // Not UTF-8, as an old database may hold.
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> acks, Merge(Ref(), "s", {odd}));
+  EXPECT_EQ(acks.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto b, DatabaseBroker::Open(DbType::kContainer, DbFile()));
+  ASSERT_OK_AND_ASSIGN(ItemBatch rows, b->GetItemsSince(-1, 10));
+  ASSERT_EQ(rows.objects.size(), 1u);
+  EXPECT_EQ(rows.objects[0].name, "caf\xe9\xff");
+  ItemBatch bad = Objects(5, 1);
+  bad.objects[0].created_at = "zzzz";
+  absl::StatusOr<std::vector<int64_t>> r = Merge(Ref(), "s", {bad});
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(GetReason(r.status()), ErrorReason::kInvalidRequest);
 }
 
 TEST_F(PeerServiceTest, CorruptDatabaseIsQuarantinedAndAnsweredAsMissing) {
@@ -481,6 +574,7 @@ TEST_F(PeerServiceTest, CorruptDatabaseIsQuarantinedAndAnsweredAsMissing) {
   v1::SyncRequest req;
   *req.mutable_db() = Ref();
   req.set_id("x");
+  FillValidSync(&req);
   v1::SyncResponse resp;
   absl::Status s = Sync(req, &resp);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));

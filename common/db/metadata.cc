@@ -23,11 +23,23 @@ absl::StatusOr<Json> ParseObject(absl::string_view text, absl::string_view what)
 }
 
 // The [value, timestamp] pair of `key`, checked.
-absl::StatusOr<std::string> TimestampOf(const Json& entry, const std::string& key, absl::string_view what) {
+// `strict`: an update must carry Swift's canonical timestamps
+// (Timestamp.internal), which compare correctly as text; a stored entry is
+// read as it is.
+absl::StatusOr<std::string> TimestampOf(const Json& entry, const std::string& key, absl::string_view what,
+                                        bool strict = false) {
   if (!entry.is_array() || entry.size() != 2 || !entry[1].is_string()) {
     return absl::InvalidArgumentError(absl::StrCat(what, " entry '", key, "' is not [value, \"timestamp\"]"));
   }
-  return entry[1].get<std::string>();
+  std::string ts = entry[1].get<std::string>();
+  if (strict) {
+    absl::StatusOr<Timestamp> parsed = Timestamp::Parse(ts);
+    if (!parsed.ok() || parsed->Internal() != ts) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " entry '", key, "' has timestamp '", ts.substr(0, 40), "', not Swift's form"));
+    }
+  }
+  return ts;
 }
 
 }  // namespace
@@ -40,7 +52,7 @@ absl::StatusOr<absl::optional<std::string>> MergeMetadata(absl::string_view stor
   if (!updates.ok()) return updates.status();
   bool changed = false;
   for (auto it = updates->begin(); it != updates->end(); ++it) {
-    absl::StatusOr<std::string> ts = TimestampOf(it.value(), it.key(), "metadata update");
+    absl::StatusOr<std::string> ts = TimestampOf(it.value(), it.key(), "metadata update", /*strict=*/true);
     if (!ts.ok()) return ts.status();
     auto existing = md->find(it.key());
     if (existing == md->end()) {

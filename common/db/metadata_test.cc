@@ -42,9 +42,20 @@ TEST(MetadataTest, NewKeysAreAppendedInOrder) {
 }
 
 TEST(MetadataTest, ComparesTimestampsAsStrings) {
-  // Swift compares the strings: "9" > "10".
-  ASSERT_OK_AND_ASSIGN(auto merged, MergeMetadata(R"({"K": ["a", "10"]})", R"({"K": ["b", "9"]})"));
-  EXPECT_THAT(merged, Optional(Eq(R"({"K": ["b", "9"]})")));
+  // Swift compares the strings: a stored "9" (from some old writer) counts
+  // as newer than 0000000010.00000 ...
+  ASSERT_OK_AND_ASSIGN(auto merged,
+                       MergeMetadata(R"({"K": ["a", "9"]})", R"({"K": ["b", "0000000010.00000"]})"));
+  EXPECT_EQ(merged, absl::nullopt);
+}
+
+TEST(MetadataTest, AnUpdateMustCarrySwiftsTimestamps) {
+  // ... which is why an update may only bring canonical ones, which compare
+  // as text the way they compare as times.
+  for (const char* bad : {R"({"K": ["b", "9"]})", R"({"K": ["b", "zzzz"]})", R"({"K": ["b", ""]})",
+                          R"({"K": ["b", "99999999999999999999999999999999999999999999999999"]})"}) {
+    EXPECT_THAT(MergeMetadata("", bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+  }
 }
 
 TEST(MetadataTest, SerialisesAsPythonJsonDumps) {
