@@ -23,6 +23,7 @@
 #include "common/paths.h"
 #include "common/ring/reloading_ring.h"
 #include "common/server/grpc_server.h"
+#include "common/server/listener_check.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 
@@ -38,6 +39,9 @@ DEFINE_string(tls_cert_file, "", "PEM client certificate for mTLS to the peers."
 DEFINE_string(tls_key_file, "", "PEM private key of --tls_cert_file.");
 DEFINE_string(tls_ca_file, "", "PEM CA bundle that signed the peers' certificates (enables TLS to peers).");
 DEFINE_string(rsync_binary, "rsync", "The rsync client to run.");
+DEFINE_string(rsync_password_file, "",
+              "File with the password for rsync daemons that require authentication (rsync's "
+              "--password-file; put the user in rsync_module, e.g. swift@{replication_ip}::container).");
 DEFINE_double(progress_interval, 30, "Seconds between progress lines during a pass.");
 DEFINE_double(shutdown_grace_seconds, 10, "On SIGTERM, how long in-flight admin calls may run.");
 
@@ -119,6 +123,7 @@ int Run() {
   dbrepl::agent::GrpcPeerClient peers(po);
   dbrepl::agent::RsyncOptions rs;
   rs.binary = FLAGS_rsync_binary;
+  rs.password_file = FLAGS_rsync_password_file;
   rs.module_template = config->rsync_module;
   rs.node_timeout = absl::Seconds(config->node_timeout);
   rs.conn_timeout = absl::Seconds(config->conn_timeout);
@@ -178,5 +183,6 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
+  LOG(INFO) << "open-file limit " << dbrepl::RaiseOpenFileLimit();
   return Run();
 }

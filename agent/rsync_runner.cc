@@ -69,6 +69,7 @@ std::vector<std::string> ProcessRsyncRunner::Command(const std::string& local_fi
       absl::StrCat("--timeout=", static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(options_.node_timeout)))),
       absl::StrCat("--contimeout=",
                    static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(options_.conn_timeout))))};
+  if (!options_.password_file.empty()) argv.push_back(absl::StrCat("--password-file=", options_.password_file));
   if (whole_file) argv.push_back("--whole-file");
   if (options_.compress && different_region) argv.push_back("--compress");
   argv.push_back(local_file);

@@ -34,6 +34,8 @@ struct RsyncOptions {
   absl::Duration node_timeout = absl::Seconds(10);
   absl::Duration conn_timeout = absl::Milliseconds(500);
   bool compress = false;  // Swift's rsync_compress.
+  // rsync's --password-file, for daemons with `auth users` (empty: none).
+  std::string password_file;
 };
 
 // Expands the template for `node`. INVALID_ARGUMENT naming an unknown field

@@ -44,7 +44,7 @@ done
 
 # Sync on a database the peer does not have: NOT_FOUND with the reason.
 set +e
-out=$("${CURL[@]}" -v -d '{"db":{"type":"CONTAINER","device":"sda","partition":1,"hash":"e8fbcd486a77117e2cd3398aa1f9485f"},"id":"operator"}' \
+out=$("${CURL[@]}" -v -d '{"db":{"type":"CONTAINER","device":"sda","partition":1,"hash":"e8fbcd486a77117e2cd3398aa1f9485f"},"id":"operator","hash":"00000000000000000000000000000000","created_at":"0000000001.00000","put_timestamp":"0","delete_timestamp":"0"}' \
   "http://127.0.0.1:$PP/dbrepl.v1.ReplicationPeer/Sync" 2>&1)
 set -e
 grep -q '"code": "not_found"' <<<"$out" || fail "Sync answer: $out"

@@ -1,5 +1,7 @@
 #include "peer/db_locator.h"
 
+#include <sys/statvfs.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/devices/check_drive.h"
 #include "common/errors.h"
@@ -46,6 +48,20 @@ absl::StatusOr<LocatedDb> DbLocator::Locate(const v1::DbRef& ref) const {
   absl::StatusOr<std::string> device_path = CheckDrive(devices_, db.device, mount_check_);
   if (!device_path.ok()) return device_path.status();
   db.device_path = *device_path;
+  if (fallocate_reserve_ > 0) {
+    struct statvfs fs;
+    if (statvfs(db.device_path.c_str(), &fs) == 0) {
+      const double total = static_cast<double>(fs.f_blocks) * fs.f_frsize;
+      const double free = static_cast<double>(fs.f_bavail) * fs.f_frsize;
+      const bool enough = reserve_is_percent_ ? (total > 0 && free * 100.0 / total > fallocate_reserve_)
+                                              : free > fallocate_reserve_;
+      if (!enough) {
+        return DeviceUnavailableError(absl::StrCat(db.device, " has ", static_cast<int64_t>(free),
+                                                   " bytes free, not more than fallocate_reserve ",
+                                                   fallocate_reserve_, reserve_is_percent_ ? "%" : " bytes"));
+      }
+    }
+  }
   db.db_file = DbFilePath(devices_, db.device, db.type, db.partition, db.hash);
   db.tmp_dir = DeviceTmpDir(devices_, db.device);
   return db;

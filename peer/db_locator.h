@@ -39,11 +39,19 @@ absl::Status CheckPlainPath(Env* env, const LocatedDb& db);
 
 class DbLocator {
  public:
-  DbLocator(std::string devices, bool mount_check) : devices_(std::move(devices)), mount_check_(mount_check) {}
+  // `fallocate_reserve`: the free space a device must keep (Swift's option:
+  // a percentage when `reserve_is_percent`, else bytes); 0 disables.
+  DbLocator(std::string devices, bool mount_check, double fallocate_reserve = 0, bool reserve_is_percent = true)
+      : devices_(std::move(devices)),
+        mount_check_(mount_check),
+        fallocate_reserve_(fallocate_reserve),
+        reserve_is_percent_(reserve_is_percent) {}
 
   // INVALID_ARGUMENT/INVALID_DB_REF for a malformed ref;
   // FAILED_PRECONDITION/DEVICE_UNAVAILABLE if the device is not mounted
-  // (mount_check) or not a directory.
+  // (mount_check), not a directory, or has no more free space than
+  // fallocate_reserve (Swift's check_free_space: a full device answers 507
+  // before anything is written, and the sender goes to a handoff).
   absl::StatusOr<LocatedDb> Locate(const v1::DbRef& ref) const;
 
   // Validation only (no disk access).
@@ -55,6 +63,8 @@ class DbLocator {
  private:
   const std::string devices_;
   const bool mount_check_;
+  const double fallocate_reserve_;
+  const bool reserve_is_percent_;
 };
 
 }  // namespace dbrepl::peer

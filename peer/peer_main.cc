@@ -12,6 +12,7 @@
 #include "common/fs_util.h"
 #include "common/ring/reloading_ring.h"
 #include "common/server/grpc_server.h"
+#include "common/server/listener_check.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "peer/peer_metrics.h"
@@ -39,6 +40,14 @@ DEFINE_string(rsync_state_dir, "/var/run/dbrepl", "Where the rsync daemon's conf
 DEFINE_double(tmp_upload_max_age, 120,
               "Seconds an rsynced upload in <device>/tmp may sit unclaimed (or an rsync temporary file "
               "unchanged) before it is removed; its sender ships a new one next pass.");
+DEFINE_string(rsync_auth_users, "",
+              "rsyncd.conf 'auth users' for the built-in rsync daemon (e.g. 'swift'); requires "
+              "--rsync_secrets_file. Empty: no authentication, as Swift's sample.");
+DEFINE_string(rsync_secrets_file, "", "rsyncd.conf 'secrets file' (user:password lines, mode 0600).");
+DEFINE_string(rsync_hosts_allow, "",
+              "Who may connect to the built-in rsync daemon: 'ring' (the replication IPs of every device "
+              "in the account and container rings, kept up to date), a comma-separated list of "
+              "addresses/networks, or empty for anyone.");
 DEFINE_int32(rsync_max_connections, 16,
              "Connections per module the built-in rsync daemon accepts at once; more are refused and "
              "retried by their senders next pass.");
@@ -63,6 +72,7 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
+  LOG(INFO) << "open-file limit " << dbrepl::RaiseOpenFileLimit();
 
   absl::StatusOr<dbrepl::PeerConfig> config = dbrepl::LoadPeerConfigFromFlags();
   if (!config.ok()) {
@@ -81,6 +91,8 @@ int main(int argc, char** argv) {
   dbrepl::peer::PeerServiceOptions service_options;
   service_options.devices = config->devices;
   service_options.mount_check = config->mount_check;
+  service_options.fallocate_reserve = config->fallocate_reserve;
+  service_options.fallocate_reserve_is_percent = config->fallocate_reserve_is_percent;
   service_options.max_concurrent_calls = FLAGS_max_concurrent_calls;
   service_options.max_batch_rows = FLAGS_max_batch_rows;
   service_options.max_batch_bytes = FLAGS_max_batch_bytes;
@@ -113,6 +125,17 @@ int main(int argc, char** argv) {
     ro.device_names = DeviceNames(config->devices);
     ro.state_dir = FLAGS_rsync_state_dir;
     ro.max_connections = FLAGS_rsync_max_connections;
+    ro.auth_users = FLAGS_rsync_auth_users;
+    ro.secrets_file = FLAGS_rsync_secrets_file;
+    if (!ro.auth_users.empty() && ro.secrets_file.empty()) {
+      LOG(ERROR) << "--rsync_auth_users needs --rsync_secrets_file";
+      return 2;
+    }
+    if (FLAGS_rsync_hosts_allow == "ring") {
+      ro.hosts_allow = {"0.0.0.0/32"};  // Nobody, until the rings have loaded.
+    } else if (!FLAGS_rsync_hosts_allow.empty()) {
+      ro.hosts_allow = absl::StrSplit(FLAGS_rsync_hosts_allow, ',', absl::SkipWhitespace());
+    }
     rsyncd = std::make_unique<dbrepl::peer::RsyncDaemon>(ro);
     if (absl::Status s = rsyncd->Start(); !s.ok()) {
       LOG(ERROR) << "rsync daemon: " << s;
@@ -138,8 +161,10 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<dbrepl::ReloadingRing>> rings(ring_paths.size());
     bool last = false;
     bool first = true;
+    int saturated_checks = 0;
     do {
       bool ring_ok = false;
+      std::vector<std::string> replication_ips;
       for (size_t i = 0; i < rings.size(); ++i) {
         if (rings[i] == nullptr) {
           auto r = dbrepl::ReloadingRing::Open(ring_paths[i]);
@@ -148,15 +173,31 @@ int main(int argc, char** argv) {
           rings[i]->Get();  // Reloads when the file changed.
         }
         ring_ok |= rings[i] != nullptr;
+        if (rings[i] != nullptr) {
+          for (const auto& d : rings[i]->Get()->devices()) {
+            if (d.has_value()) replication_ips.push_back(d->replication_ip);
+          }
+        }
       }
       bool devices_ok = dbrepl::IsDirectory(config->devices);
-      bool ready = devices_ok && ring_ok;
+      if (rsyncd != nullptr && FLAGS_rsync_hosts_allow == "ring" && !replication_ips.empty()) {
+        if (absl::Status s = rsyncd->SetHostsAllow(replication_ips); !s.ok()) {
+          LOG(ERROR) << "rsync daemon: cannot update hosts allow: " << s;
+        }
+      }
+      // Every admission slot taken at three checks in a row (15 s): say so,
+      // rather than stay SERVING while refusing every call.
+      saturated_checks =
+          service.limiter().in_flight() >= service.limiter().max_in_flight() ? saturated_checks + 1 : 0;
+      const bool saturated = saturated_checks >= 3;
+      bool ready = devices_ok && ring_ok && !saturated;
       if (ready != last || first) {
         if (ready) {
           LOG(INFO) << "ready: devices " << config->devices << " present, ring loaded from " << config->swift_dir;
         } else {
           LOG(WARNING) << "not ready: " << (devices_ok ? "" : "devices directory missing; ")
-                       << (ring_ok ? "" : "no account or container ring loadable in " + config->swift_dir);
+                       << (ring_ok ? "" : "no account or container ring loadable in " + config->swift_dir + "; ")
+                       << (saturated ? "every call slot busy for 15 s (--max_concurrent_calls)" : "");
         }
         server.SetReady(ready);
         last = ready;

@@ -22,7 +22,7 @@ std::string DescribeRef(const v1::DbRef& ref) {
 
 PeerService::PeerService(PeerServiceOptions options, PeerMetrics* metrics)
     : options_(options),
-      locator_(options.devices, options.mount_check),
+      locator_(options.devices, options.mount_check, options.fallocate_reserve, options.fallocate_reserve_is_percent),
       rpc_(ReplicatorRpcOptions{options.busy_timeout}),
       limiter_(options.max_concurrent_calls),
       metrics_(metrics) {}

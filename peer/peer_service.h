@@ -26,6 +26,9 @@ namespace dbrepl::peer {
 struct PeerServiceOptions {
   std::string devices = "/srv/node";
   bool mount_check = true;
+  // Swift's fallocate_reserve (0: off): see DbLocator.
+  double fallocate_reserve = 0;
+  bool fallocate_reserve_is_percent = true;
   // Calls running at once; more are refused with RESOURCE_EXHAUSTED.
   int max_concurrent_calls = 64;
   // Limits of one MergeItems batch (Swift sends per_diff = 1000 rows).

@@ -49,7 +49,8 @@ class PeerServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { StartPeer(/*mount_check=*/false, /*max_calls=*/64); }
 
-  void StartPeer(bool mount_check, int max_calls, absl::Duration idle_timeout = absl::Seconds(60)) {
+  void StartPeer(bool mount_check, int max_calls, absl::Duration idle_timeout = absl::Seconds(60),
+                 double reserve_bytes = 0) {
     if (server_ != nullptr) server_->Shutdown(absl::ZeroDuration());
     devices_ = NewTmpDir();
     ASSERT_OK(MakeDirs(devices_ + "/sda"));
@@ -58,6 +59,8 @@ class PeerServiceTest : public ::testing::Test {
     o.mount_check = mount_check;
     o.max_concurrent_calls = max_calls;
     o.stream_idle_timeout = idle_timeout;
+    o.fallocate_reserve = reserve_bytes;
+    o.fallocate_reserve_is_percent = false;
     o.max_batch_rows = 100;
     o.max_batch_bytes = 64 << 10;
     service_ = std::make_unique<PeerService>(o, &metrics_);
@@ -506,6 +509,18 @@ TEST_F(PeerServiceTest, AnIdleStreamHoldsNoSlotAndIsCancelledAfterTheIdleTimeout
   ASSERT_OK_AND_ASSIGN(auto b, DatabaseBroker::Open(DbType::kContainer, DbFile()));
   ASSERT_OK_AND_ASSIGN(int64_t point, b->GetSync("s"));
   EXPECT_EQ(point, 1);
+}
+
+TEST_F(PeerServiceTest, AFullDeviceIsUnavailableBeforeAnythingIsWritten) {
+  StartPeer(false, 64, absl::Seconds(60), /*reserve_bytes=*/1e18);  // More than any disk here.
+  v1::SyncRequest req;
+  *req.mutable_db() = Ref();
+  req.set_id("x");
+  FillValidSync(&req);
+  v1::SyncResponse resp;
+  absl::Status s = Sync(req, &resp);
+  EXPECT_EQ(GetReason(s), ErrorReason::kDeviceUnavailable) << s;
+  EXPECT_FALSE(IsDirectory(devices_ + "/sda/tmp")) << "nothing written";
 }
 
 TEST_F(PeerServiceTest, SyncRefusesValuesThatWouldBeStoredForGood) {

@@ -9,6 +9,7 @@
 
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/fs_util.h"
 #include "common/subprocess.h"
@@ -19,7 +20,17 @@ namespace {
 
 void AppendModule(std::string* out, const std::string& name, const RsyncDaemonOptions& o) {
   absl::StrAppend(out, "\n[", name, "]\n", "max connections = ", o.max_connections, "\n", "path = ", o.devices,
-                  "\n", "read only = false\n", "lock file = ", o.state_dir, "/", name, ".lock\n");
+                  "\n", "read only = false\n", "write only = true\n",
+                  // Uploads land in <device>/tmp/<file> and nowhere else.
+                  "filter = + /*/ + /*/tmp/ + /*/tmp/* - *\n", "munge symlinks = true\n", "lock file = ",
+                  o.state_dir, "/", name, ".lock\n");
+  if (!o.auth_users.empty()) {
+    absl::StrAppend(out, "auth users = ", o.auth_users, "\n", "secrets file = ", o.secrets_file, "\n",
+                    "strict modes = true\n");
+  }
+  if (!o.hosts_allow.empty()) {
+    absl::StrAppend(out, "hosts allow = ", absl::StrJoin(o.hosts_allow, " "), "\n", "hosts deny = *\n");
+  }
 }
 
 }  // namespace
@@ -38,20 +49,32 @@ std::string RsyncdConf(const RsyncDaemonOptions& o) {
   return out;
 }
 
-absl::Status RsyncDaemon::Start() {
-  if (absl::Status s = MakeDirs(options_.state_dir); !s.ok()) return s;
-  conf_path_ = options_.state_dir + "/rsyncd.conf";
-  // Replaced whole, so a daemon restarted by Supervise() never reads half a
-  // file; not fsynced, since it is rewritten at every start.
+absl::Status RsyncDaemon::WriteConf() {
+  // Replaced whole, so the daemon (which reads it at every connection) never
+  // reads half a file; not fsynced, since it is rewritten at every start.
   AtomicWriteOptions conf_write;
   conf_write.durable = false;
-  if (absl::Status s = WriteFileAtomically(conf_path_, RsyncdConf(options_), conf_write); !s.ok()) return s;
+  return WriteFileAtomically(conf_path_, RsyncdConf(options_), conf_write);
+}
+
+absl::Status RsyncDaemon::SetHostsAllow(std::vector<std::string> hosts) {
+  std::sort(hosts.begin(), hosts.end());
+  hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
+  absl::MutexLock lock(&mu_);
+  if (hosts == options_.hosts_allow) return absl::OkStatus();
+  options_.hosts_allow = std::move(hosts);
+  LOG(INFO) << "rsync daemon: hosts allow = " << absl::StrJoin(options_.hosts_allow, " ");
+  return WriteConf();
+}
+
+absl::Status RsyncDaemon::Start() {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = MakeDirs(options_.state_dir); !s.ok()) return s;
+  conf_path_ = options_.state_dir + "/rsyncd.conf";
+  if (absl::Status s = WriteConf(); !s.ok()) return s;
   // A stale pid file from a killed daemon makes rsync refuse to start.
   unlink((options_.state_dir + "/rsyncd.pid").c_str());
-  {
-    absl::MutexLock lock(&mu_);
-    if (absl::Status s = Spawn(); !s.ok()) return s;
-  }
+  if (absl::Status s = Spawn(); !s.ok()) return s;
   supervisor_ = std::thread([this] { Supervise(); });
   return absl::OkStatus();
 }
@@ -89,7 +112,7 @@ void RsyncDaemon::Supervise() {
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
     if (stopping_) return;
     backoff = std::min(backoff * 2, absl::Seconds(10));
-    unlink((options_.state_dir + "/rsyncd.pid").c_str());
+    unlink((options_.state_dir + "/rsyncd.pid").c_str());  // Under mu_.
     if (absl::Status s = Spawn(); !s.ok()) {
       LOG(ERROR) << "cannot restart rsync daemon: " << s;
       return;
@@ -111,19 +134,25 @@ void RsyncDaemon::Stop() {
 
 absl::Status RsyncDaemon::WaitUntilListening(absl::Duration timeout) const {
   absl::Time deadline = absl::Now() + timeout;
-  std::string host = options_.address == "0.0.0.0" ? "127.0.0.1" : options_.address;
+  std::string host;
+  int port;
+  {
+    absl::MutexLock lock(&mu_);
+    host = options_.address == "0.0.0.0" ? "127.0.0.1" : options_.address;
+    port = options_.port;
+  }
   while (true) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(options_.port));
+    addr.sin_port = htons(static_cast<uint16_t>(port));
     inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
     int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
     close(fd);
     if (rc == 0) return absl::OkStatus();
     if (absl::Now() > deadline) {
       return absl::DeadlineExceededError(
-          absl::StrCat("rsync daemon not listening on ", host, ":", options_.port, " after ",
+          absl::StrCat("rsync daemon not listening on ", host, ":", port, " after ",
                        absl::FormatDuration(timeout)));
     }
     // The daemon is starting; try again shortly.

@@ -2,8 +2,16 @@
 // node needs one process. It writes an rsyncd.conf with Swift's module naming
 // ([account], [container], and per-device [account_<dev>]/[container_<dev>]
 // for `rsync_module = {replication_ip}::container_{device}`), all rooted at
-// `devices` and writable, then supervises `rsync --daemon --no-detach`,
-// restarting it (with backoff) if it dies.
+// `devices`, then supervises `rsync --daemon --no-detach`, restarting it
+// (with backoff) if it dies.
+//
+// Swift's sample modules are writable over the whole devices root and follow
+// whatever an upload contains; these are narrower, since uploads are the
+// only thing a replicator sends: writes only (`write only`), only to
+// <device>/tmp/<file> (a daemon filter refuses every other path), symlinks
+// stored munged so they cannot be followed, and optionally rsync's own
+// authentication and a `hosts allow` list (SetHostsAllow keeps it in step
+// with the ring; rsync reads its config at every connection).
 //
 // The alternative is an external rsync daemon configured as Swift documents
 // (etc/rsyncd.conf-sample); see README.md.
@@ -33,7 +41,16 @@ struct RsyncDaemonOptions {
   std::vector<std::string> device_names;
   // Where rsyncd.conf, the pid file and lock files go.
   std::string state_dir = "/var/run/dbrepl";
-  int max_connections = 4;
+  int max_connections = 16;
+  // rsync's own authentication (rsyncd.conf `auth users` / `secrets file`):
+  // when set, a sender must give a user and password (the agent's
+  // --rsync_password_file and a "user@" in its rsync_module). Empty: none,
+  // as Swift's sample configuration.
+  std::string auth_users;
+  std::string secrets_file;
+  // Addresses allowed to connect (rsyncd.conf `hosts allow`); empty: any.
+  // dbrepl-peer fills it with the rings' replication IPs when asked to.
+  std::vector<std::string> hosts_allow;
 };
 
 // The rsyncd.conf text for `options` (pure; exposed for tests).
@@ -48,6 +65,9 @@ class RsyncDaemon {
   absl::Status Start();
   // Stops supervising and terminates the daemon (SIGTERM, then SIGKILL).
   void Stop();
+
+  // Replaces the `hosts allow` list (no change: nothing written).
+  absl::Status SetHostsAllow(std::vector<std::string> hosts);
 
   // Blocks until the daemon accepts TCP connections on its port, or
   // `timeout` passes (DEADLINE_EXCEEDED). rsync binds only after it has
@@ -66,7 +86,9 @@ class RsyncDaemon {
   absl::Status Spawn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Supervise();
 
-  const RsyncDaemonOptions options_;
+  absl::Status WriteConf() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  RsyncDaemonOptions options_ ABSL_GUARDED_BY(mu_);
   std::string conf_path_;
   std::thread supervisor_;
   mutable absl::Mutex mu_;

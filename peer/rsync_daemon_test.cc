@@ -16,6 +16,10 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include <sys/stat.h>
+#include <unistd.h>
+#include <functional>
+#include <memory>
 
 namespace dbrepl::peer {
 namespace {
@@ -80,6 +84,81 @@ TEST(RsyncDaemonTest, ReceivesFilesIntoDeviceTmpAndIsRestartedWhenItDies) {
   EXPECT_EQ(push("account", "id-3"), 0);
   EXPECT_TRUE(PathExists(root + "/devices/sda/tmp/id-3"));
   daemon.Stop();
+}
+
+class RsyncDaemonHardeningTest : public ::testing::Test {
+ protected:
+  void Start(std::function<void(RsyncDaemonOptions&)> tweak = nullptr) {
+    static int n = 0;
+    root_ = absl::StrCat(getenv("TEST_TMPDIR"), "/hardened", ++n);
+    ASSERT_OK(MakeDirs(root_ + "/devices/sda/tmp"));
+    ASSERT_OK(MakeDirs(root_ + "/devices/sda/containers"));
+    o_.address = "127.0.0.1";
+    o_.port = FreePort();
+    o_.devices = root_ + "/devices";
+    o_.device_names = {"sda"};
+    o_.state_dir = root_ + "/state";
+    if (tweak) tweak(o_);
+    daemon_ = std::make_unique<RsyncDaemon>(o_);
+    ASSERT_OK(daemon_->Start());
+    ASSERT_OK(daemon_->WaitUntilListening(absl::Seconds(20)));
+    src_ = root_ + "/upload.db";
+    std::ofstream(src_) << "database bytes";
+  }
+  int Push(const std::string& dest, const std::string& extra = "") {
+    std::string cmd = absl::StrCat("rsync --quiet --no-motd --timeout=10 --contimeout=5 ", extra, " ", src_,
+                                   " rsync://", dest.find('@') == std::string::npos ? "" : "", dest);
+    return std::system(cmd.c_str());
+  }
+  std::string Module(const std::string& path, const std::string& user = "") {
+    return absl::StrCat(user.empty() ? "" : user + "@", "127.0.0.1:", o_.port, "/container/", path);
+  }
+  std::string root_, src_;
+  RsyncDaemonOptions o_;
+  std::unique_ptr<RsyncDaemon> daemon_;
+};
+
+TEST_F(RsyncDaemonHardeningTest, UploadsGoToDeviceTmpAndNowhereElse) {
+  Start();
+  EXPECT_EQ(Push(Module("sda/tmp/ok")), 0);
+  EXPECT_TRUE(PathExists(root_ + "/devices/sda/tmp/ok"));
+  EXPECT_NE(Push(Module("sda/containers/evil.db")), 0);
+  EXPECT_FALSE(PathExists(root_ + "/devices/sda/containers/evil.db"));
+  EXPECT_NE(Push(Module("evil")), 0);
+  EXPECT_FALSE(PathExists(root_ + "/devices/evil"));
+  // An uploaded symlink cannot be followed.
+  ASSERT_EQ(symlink("/etc/passwd", (root_ + "/link").c_str()), 0);
+  std::string cmd = absl::StrCat("rsync --quiet --no-motd --timeout=10 -l ", root_, "/link rsync://",
+                                 Module("sda/tmp/link"));
+  std::system(cmd.c_str());
+  char target[256] = {0};
+  ssize_t n = readlink((root_ + "/devices/sda/tmp/link").c_str(), target, sizeof(target) - 1);
+  if (n > 0) EXPECT_EQ(std::string(target).rfind("/rsyncd-munged/", 0), 0u) << target;
+}
+
+TEST_F(RsyncDaemonHardeningTest, AuthUsersNeedTheirPassword) {
+  Start([&](RsyncDaemonOptions& o) {
+    std::string secrets = absl::StrCat(getenv("TEST_TMPDIR"), "/rsyncd.secrets");
+    std::ofstream(secrets) << "swift:s3cret\n";
+    chmod(secrets.c_str(), 0600);
+    o.auth_users = "swift";
+    o.secrets_file = secrets;
+  });
+  EXPECT_NE(Push(Module("sda/tmp/anon")), 0);
+  std::string password = root_ + "/password";
+  std::ofstream(password) << "s3cret\n";
+  chmod(password.c_str(), 0600);
+  EXPECT_EQ(Push(Module("sda/tmp/authed", "swift"), "--password-file=" + password), 0);
+  EXPECT_TRUE(PathExists(root_ + "/devices/sda/tmp/authed"));
+  EXPECT_FALSE(PathExists(root_ + "/devices/sda/tmp/anon"));
+}
+
+TEST_F(RsyncDaemonHardeningTest, HostsAllowFollowsTheList) {
+  Start([](RsyncDaemonOptions& o) { o.hosts_allow = {"127.0.0.99"}; });
+  EXPECT_NE(Push(Module("sda/tmp/refused")), 0);
+  ASSERT_OK(daemon_->SetHostsAllow({"127.0.0.1", "127.0.0.99"}));  // Read at the next connection.
+  EXPECT_EQ(Push(Module("sda/tmp/allowed")), 0);
+  EXPECT_FALSE(PathExists(root_ + "/devices/sda/tmp/refused"));
 }
 
 }  // namespace

@@ -73,6 +73,11 @@ absl::Status GrpcServer::Start() {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              absl::ToInt64Milliseconds(options_.min_ping_interval));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(options_.max_connection_idle)));
+  grpc::ResourceQuota quota(absl::StrCat(options_.name, "-quota"));
+  quota.SetMaxThreads(options_.max_threads);
+  builder.SetResourceQuota(quota);
   // Sync-server pollers wake this often; it bounds how long Shutdown waits
   // for idle pollers once calls are done (gRPC's default is 10 s).
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
@@ -90,6 +95,14 @@ absl::Status GrpcServer::Start() {
   for (auto& [service, name] : services_) health->SetServingStatus(name, false);
   LOG(INFO) << options_.name << ": listening on " << options_.bind_ip << ":" << port_
             << (options_.tls.enabled() ? " (TLS)" : " (plaintext)");
+  if (options_.listener_check_period > absl::ZeroDuration()) {
+    std::string host = options_.bind_ip;
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    if (host == "::") host = "::1";
+    listener_check_ = std::make_unique<ListenerCheck>(host, port_, options_.listener_check_period, 3,
+                                                      [this](bool up) { SetHealth(kLiveness, up); });
+    listener_check_->Start();
+  }
 
   if (options_.tls.enabled() && options_.health_port >= 0) {
     // Kubernetes gRPC probes speak plaintext only: a second server that
@@ -124,6 +137,7 @@ void GrpcServer::SetHealth(const std::string& service, bool serving) {
 }
 
 void GrpcServer::Shutdown(absl::Duration grace) {
+  if (listener_check_ != nullptr) listener_check_->Stop();
   {
     absl::MutexLock lock(&mu_);
     if (shut_down_ || server_ == nullptr) return;

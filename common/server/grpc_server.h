@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/server/listener_check.h"
 #include "grpcpp/grpcpp.h"
 
 namespace dbrepl {
@@ -58,6 +59,17 @@ struct GrpcServerOptions {
   absl::Duration keepalive_time = absl::Minutes(2);
   absl::Duration keepalive_timeout = absl::Seconds(20);
   absl::Duration min_ping_interval = absl::Seconds(10);
+  // A connection with no call for this long is closed (the client reconnects
+  // when it needs to), so idle connections cannot pile up to exhaust file
+  // descriptors.
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  // Threads the sync server may use for calls; calls beyond are refused
+  // (RESOURCE_EXHAUSTED) rather than each getting a new thread.
+  int max_threads = 256;
+  // How often the server checks that its listener still accepts connections;
+  // after three misses in a row "liveness" goes NOT_SERVING (and back when it
+  // recovers). Zero: no check.
+  absl::Duration listener_check_period = absl::Seconds(10);
 };
 
 class GrpcServer {
@@ -99,6 +111,7 @@ class GrpcServer {
   std::unique_ptr<grpc::Server> health_server_;
   int port_ = 0;
   int health_port_ = -1;
+  std::unique_ptr<ListenerCheck> listener_check_;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
