@@ -100,7 +100,7 @@ void PutReconCacheEntry(nlohmann::json& cache_entry, const std::string& key, con
 }
 
 absl::Status DumpReconCache(const std::string& cache_file, const nlohmann::json& entries,
-                            absl::Duration lock_timeout) {
+                            absl::Duration lock_timeout, Env* env) {
   if (!entries.is_object()) return absl::InvalidArgumentError("recon cache: entries must be a JSON object");
   ASSIGN_OR_RETURN(int fd, LockCacheFile(cache_file, lock_timeout));
   absl::Cleanup unlock = [fd] { close(fd); };  // releases the flock
@@ -117,10 +117,10 @@ absl::Status DumpReconCache(const std::string& cache_file, const nlohmann::json&
   }
   for (auto it = entries.begin(); it != entries.end(); ++it) PutReconCacheEntry(cache, it.key(), it.value());
   ASSIGN_OR_RETURN(std::string text, PythonJsonDumps(cache));
-  // Like Swift, not fsynced: a cache rewritten every pass.
-  AtomicWriteOptions cache_write;
-  cache_write.durable = false;
-  return WriteFileAtomically(cache_file, absl::StrCat(text, "\n"), cache_write);
+  // Swift does not fsync its recon cache; one fsync a pass is cheap, and
+  // after a crash swift-recon then reads the last pass or the one before,
+  // never an empty file.
+  return WriteFileAtomically(env, cache_file, absl::StrCat(text, "\n"));
 }
 
 std::string ReconCacheFile(const std::string& recon_cache_path, DbType type) {
@@ -128,13 +128,13 @@ std::string ReconCacheFile(const std::string& recon_cache_path, DbType type) {
 }
 
 absl::Status WriteReplicationRecon(const std::string& recon_cache_path, DbType type, const PassStats& stats,
-                                   double now) {
+                                   double now, Env* env) {
   nlohmann::json entries = {
       {"replication_stats", ReplicationStatsJson(stats)},
       {"replication_time", now - stats.start},
       {"replication_last", now},
   };
-  return DumpReconCache(ReconCacheFile(recon_cache_path, type), entries);
+  return DumpReconCache(ReconCacheFile(recon_cache_path, type), entries, absl::Seconds(2), env);
 }
 
 }  // namespace dbrepl::agent

@@ -42,12 +42,13 @@
 #include "absl/time/time.h"
 #include "agent/pass_stats.h"
 #include "common/db_type.h"
+#include "common/env/env.h"
 #include "nlohmann/json.hpp"
 
 namespace dbrepl::agent {
 
 absl::Status DumpReconCache(const std::string& cache_file, const nlohmann::json& entries,
-                            absl::Duration lock_timeout = absl::Seconds(2));
+                            absl::Duration lock_timeout = absl::Seconds(2), Env* env = Env::Default());
 
 // Writes Swift's replicator entries to "<recon_cache_path>/<type>.recon":
 //   replication_stats = ReplicationStatsJson(stats)
@@ -55,7 +56,7 @@ absl::Status DumpReconCache(const std::string& cache_file, const nlohmann::json&
 //   replication_last  = now                 (Unix seconds, float)
 // Errors as DumpReconCache().
 absl::Status WriteReplicationRecon(const std::string& recon_cache_path, DbType type, const PassStats& stats,
-                                   double now);
+                                   double now, Env* env = Env::Default());
 
 // "<recon_cache_path>/account.recon" or ".../container.recon".
 std::string ReconCacheFile(const std::string& recon_cache_path, DbType type);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/env/testing/fault_injection_env.h"
 #include "common/fs_util.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -222,6 +223,34 @@ TEST_F(ReconCacheTest, SwiftWritesTheSameBytesAndReconReadsOurs) {
   EXPECT_EQ(info["replication_time"].get<double>(), now - s.start);
   EXPECT_EQ(info["replication_stats"]["attempted"], 2);
   EXPECT_EQ(info["replication_stats"]["failure_nodes"]["10.0.0.3"]["sd\xc3\xa9"], 7);
+}
+
+TEST_F(ReconCacheTest, APowerLossAtAnyStepLeavesTheLastPassOrThisOne) {
+  int crash_at = 0;
+  for (;; ++crash_at) {
+    std::string dir = absl::StrCat(dir_, "/crash", crash_at);
+    ASSERT_OK(MakeDirs(dir));
+    ASSERT_OK(DumpReconCache(dir + "/container.recon", {{"pass", 1}}));
+    std::string backups = dir + ".backups";
+    ASSERT_OK(MakeDirs(backups));
+    testing::FaultInjectionEnv env(Env::Default(), backups);
+    env.CrashAfter(crash_at);
+    absl::Status written = DumpReconCache(dir + "/container.recon", {{"pass", 2}}, absl::Seconds(2), &env);
+    bool crashed = env.crashed();
+    ASSERT_OK(env.DropUnsyncedChanges());
+    std::ifstream in(dir + "/container.recon");
+    std::stringstream text;
+    text << in.rdbuf();
+    nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+    ASSERT_TRUE(j.is_object()) << "step " << crash_at << ": '" << text.str() << "'";
+    EXPECT_TRUE(j["pass"] == 1 || j["pass"] == 2);
+    if (!crashed) {
+      ASSERT_OK(written);
+      EXPECT_EQ(j["pass"], 2);
+      break;
+    }
+  }
+  EXPECT_GE(crash_at, 4);
 }
 
 }  // namespace

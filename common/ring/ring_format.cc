@@ -468,14 +468,14 @@ absl::StatusOr<std::string> EncodeRingV1(const RingData& data, absl::string_view
   return Gzip(raw, gzip_name);
 }
 
-absl::Status WriteRingFile(const std::string& path, const RingData& data) {
+absl::Status WriteRingFile(const std::string& path, const RingData& data, Env* env) {
   // Swift names the gzip member after the file, without ".gz".
   std::string gzip_name = Basename(path);
   if (gzip_name.size() > 3 && gzip_name.compare(gzip_name.size() - 3, 3, ".gz") == 0) {
     gzip_name.resize(gzip_name.size() - 3);
   }
   ASSIGN_OR_RETURN(std::string bytes, EncodeRingV1(data, gzip_name));
-  return WriteFileAtomically(path, bytes);  // mode 0644, fsynced
+  return WriteFileAtomically(env, path, bytes);  // mode 0644, fsynced
 }
 
 }  // namespace dbrepl

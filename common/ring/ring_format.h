@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/env/env.h"
 #include "absl/strings/string_view.h"
 #include "common/ring/ring_data.h"
 
@@ -56,7 +57,7 @@ absl::StatusOr<std::string> EncodeRingV1(const RingData& data, absl::string_view
 // Encodes `data` (v1) and writes it to `path` with WriteFileAtomically()
 // (common/fs_util.h): mode 0644, fsynced, renamed into place, so a reader or
 // a crash sees the old ring or the new one. On failure `path` is untouched.
-absl::Status WriteRingFile(const std::string& path, const RingData& data);
+absl::Status WriteRingFile(const std::string& path, const RingData& data, Env* env = Env::Default());
 
 }  // namespace dbrepl
 

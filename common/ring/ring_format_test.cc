@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/fs_util.h"
+#include "common/env/testing/fault_injection_env.h"
 #include "common/ring/testing/ring_fixtures.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -372,6 +373,32 @@ TEST(DecodeRingV2Test, ChecksumMismatchAndBadMetadataAreDataLoss) {
   for (size_t len = 0; len < good.size(); ++len) {
     ASSERT_THAT(DecodeRing(absl::string_view(good).substr(0, len)), StatusIs(absl::StatusCode::kDataLoss)) << len;
   }
+}
+
+TEST(RingFileCrashTest, APowerLossAtAnyStepLeavesTheOldRingOrTheNew) {
+  RingData old_ring = MakeRing(0, {Dev(0, 1, 1, "10.0.0.1", 6201, "sda")}, {{0}});
+  RingData new_ring = MakeRing(1, {Dev(0, 1, 1, "10.0.0.1", 6201, "sda")}, {{0, 0}});
+  int crash_at = 0;
+  for (;; ++crash_at) {
+    std::string dir = NewTempDir();
+    std::string path = dir + "/container.ring.gz";
+    ASSERT_OK(WriteRingFile(path, old_ring));
+    std::string backups = NewTempDir();
+    testing::FaultInjectionEnv env(Env::Default(), backups);
+    env.CrashAfter(crash_at);
+    absl::Status written = WriteRingFile(path, new_ring, &env);
+    bool crashed = env.crashed();
+    ASSERT_OK(env.DropUnsyncedChanges());
+    absl::StatusOr<RingData> read = ReadRingFile(path);
+    ASSERT_OK(read) << "after a power loss at step " << crash_at;
+    EXPECT_TRUE(read->part_shift == old_ring.part_shift || read->part_shift == new_ring.part_shift);
+    if (!crashed) {
+      ASSERT_OK(written);
+      EXPECT_EQ(read->part_shift, new_ring.part_shift);
+      break;
+    }
+  }
+  EXPECT_GE(crash_at, 4);
 }
 
 }  // namespace
