@@ -488,13 +488,14 @@ class System:
         self.rsync_port = base + 3
         self.admin_port = base + 4
         self.metrics_port = base + 5
+        self.nodelay_rsync_port = base + 6  # limits: an rsync daemon with TCP_NODELAY
         self.log_port = base + 9  # Swift's syslog-over-UDP target: nothing listens there
         self.etc = os.path.join(bench.work, 'etc', name)
 
     def ports(self):
         ports = [self.server_port, self.rsync_port]
         if self.name == 'dbrepl':
-            ports += [self.admin_port, self.metrics_port]
+            ports += [self.admin_port, self.metrics_port, self.nodelay_rsync_port]
         return ports
 
     def make_ring(self):
@@ -546,17 +547,19 @@ class System:
             f.write('\n'.join(lines))
         return path
 
-    def rsyncd_conf(self, cdir, tree, i):
+    def rsyncd_conf(self, cdir, tree, i, extra=None, name='rsyncd'):
         """etc/rsyncd.conf-sample's layout (modules account/container/object on the devices
         root), one daemon per node on the node's IP; max connections raised to fit the
         replicators' concurrency (the sample's 4 would refuse uploads at concurrency 8)."""
         mc = self.b.args.rsync_max_connections
         devices = os.path.join(tree, 'node%d' % (i + 1))
-        state = os.path.join(cdir, 'rsyncd%d' % (i + 1))
+        state = os.path.join(cdir, '%s%d' % (name, i + 1))
         os.makedirs(state, exist_ok=True)
+        extra = extra or {}
         out = ['uid = %s' % self.b.user, 'gid = %s' % self.b.group,
                'log file = %s/rsyncd.log' % state, 'pid file = %s/rsyncd.pid' % state,
-               'reverse lookup = false', 'address = %s' % self.b.ips[i], 'port = %d' % self.rsync_port, '']
+               'reverse lookup = false', 'address = %s' % self.b.ips[i],
+               'port = %d' % extra.pop('port', self.rsync_port)] + ['%s = %s' % kv for kv in extra.items()] + ['']
         for mod in ('account', 'container', 'object'):
             out += ['[%s]' % mod, 'max connections = %d' % mc, 'path = %s' % devices,
                     'read only = false', 'lock file = %s/%s.lock' % (state, mod), '']
@@ -1139,7 +1142,9 @@ class Bench:
         replicators' flags: one process per file (sequential, and `concurrency` at once), and one
         process for all of them."""
         files = [r['full'] for r in self.data['main']]
+        seq_files = files[:self.args.limit_rsync_files]
         size = sum(os.path.getsize(f) for f in files)
+        seq_size = sum(os.path.getsize(f) for f in seq_files)
         dest = 'rsync://%s:%d/container/%s/tmp' % (self.ips[1], cl.s.rsync_port, DEVS[1])
         flags = [self.rsync, '--quiet', '--no-motd', '--timeout=10', '--contimeout=1', '--whole-file']
         tmp = os.path.join(cl.tree, 'node2', DEVS[1], 'tmp')
@@ -1151,9 +1156,25 @@ class Bench:
         res = {}
         clean()
         t0 = time.monotonic()
-        for k, f in enumerate(files):
+        for k, f in enumerate(seq_files):
             run(flags + [f, '%s/seq-%d' % (dest, k)])
         res['per_file_seq'] = time.monotonic() - t0
+        # The same with TCP_NODELAY on both ends (client --sockopts, daemon "socket options"): not
+        # what Swift documents, a measure of what the small-packet waits cost.
+        conf = cl.s.rsyncd_conf(cl.dir, cl.tree, 1, {'port': cl.s.nodelay_rsync_port,
+                                                     'socket options': 'TCP_NODELAY'}, name='rsyncd-nodelay')
+        nd = PROCS.spawn([self.rsync, '--daemon', '--no-detach', '--config=' + conf],
+                         os.path.join(cl.logs, 'rsyncd-nodelay.log'))
+        try:
+            wait_tcp(self.ips[1], cl.s.nodelay_rsync_port, proc=nd, what='rsync daemon')
+            nd_dest = 'rsync://%s:%d/container/%s/tmp' % (self.ips[1], cl.s.nodelay_rsync_port, DEVS[1])
+            clean()
+            t0 = time.monotonic()
+            for k, f in enumerate(seq_files):
+                run(flags + ['--sockopts=TCP_NODELAY', f, '%s/nd-%d' % (nd_dest, k)])
+            res['per_file_seq_nodelay'] = time.monotonic() - t0
+        finally:
+            PROCS.stop(nd)
         clean()
         t0 = time.monotonic()
         errors = []
@@ -1181,9 +1202,10 @@ class Bench:
         clean()
         out = {'files': len(files), 'mb': size / 2**20, 'concurrency': c}
         for k, v in res.items():
-            out[k] = {'seconds': v, 'files_per_s': len(files) / v, 'mb_per_s': size / 2**20 / v}
-            log('  rsync %-13s: %6.2fs  %7s files/s  %6.1f MB/s  (%d files, %.0f MB)' % (
-                k, v, fmt(len(files) / v), size / 2**20 / v, len(files), size / 2**20))
+            nf, sz = (len(seq_files), seq_size) if k.startswith('per_file_seq') else (len(files), size)
+            out[k] = {'seconds': v, 'files': nf, 'mb': sz / 2**20, 'files_per_s': nf / v, 'mb_per_s': sz / 2**20 / v}
+            log('  rsync %-20s: %6.2fs  %7s files/s  %6.1f MB/s  (%d files, %.0f MB)' % (
+                k, v, fmt(nf / v), sz / 2**20 / v, nf, sz / 2**20))
         self.limits['rsync'] = out
 
     # ---- report
@@ -1256,9 +1278,10 @@ class Bench:
                              'p99 %.0f us' % (fmt(v['calls_per_s']), v['p50_us'], v['p99_us']))
             if 'rsync' in L:
                 v = L['rsync']
-                for k in ('per_file_seq', 'per_file_conc', 'one_process'):
-                    lines.append('- rsync %s (%d files, %.0f MB): %s files/s, %.1f MB/s' % (
-                        k, v['files'], v['mb'], fmt(v[k]['files_per_s']), v[k]['mb_per_s']))
+                for k in ('per_file_seq', 'per_file_seq_nodelay', 'per_file_conc', 'one_process'):
+                    if k in v:
+                        lines.append('- rsync %s (%d files, %.0f MB): %s files/s, %.1f MB/s' % (
+                            k, v[k]['files'], v[k]['mb'], fmt(v[k]['files_per_s']), v[k]['mb_per_s']))
         text = '\n'.join(lines)
         log('')
         log('=' * 100)
@@ -1309,7 +1332,8 @@ class Bench:
             self.pool.terminate()
             self.pool.join()
             PROCS.stop_all()
-            shutil.rmtree(os.path.join(self.work, 'trees'), ignore_errors=True)
+            if not a.keep:
+                shutil.rmtree(os.path.join(self.work, 'trees'), ignore_errors=True)
             if self.own_work and not a.keep:
                 shutil.rmtree(os.path.join(self.work, 'data'), ignore_errors=True)
                 shutil.rmtree(os.path.join(self.work, 'limits'), ignore_errors=True)
@@ -1338,6 +1362,7 @@ def parse_args(argv):
     p.add_argument('--memory-big', action='store_true', help='add N = 100000 to RSS vs N (long)')
     p.add_argument('--memory-swift', action='store_true', help='run Swift in the RSS-vs-N cases too')
     p.add_argument('--limit-rows', type=int, default=200000, help='rows for the SQLite insert limits')
+    p.add_argument('--limit-rsync-files', type=int, default=200, help='files for the sequential rsync limits')
     p.add_argument('--limit-http-calls', type=int, default=2000, help='Swift REPLICATE calls for its limit')
     p.add_argument('--profile', choices=('perf', 'strace'), help='profile one extra steady dbrepl pass')
     p.add_argument('--workdir', help='work directory (default: a new mktemp dir); data written there is reused')
