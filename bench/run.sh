@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: dbrepl against Swift's own container replicator (docs/performance.md).
 #
-#   bench/run.sh [--n 1000] [--m 1000] [--cases first,steady,rsync,usync,rtm,limits,memory]
+#   bench/run.sh [--n 1000] [--m 1000] [--cases first,steady,rsync,usync,rtm,limits,memory | all]
 #                [--agent-mode daemon|once] [--workdir DIR] [--keep] [--profile perf|strace]
 #
 # Installs missing Debian packages (./run setup), builds dbrepl with -c opt, then runs
