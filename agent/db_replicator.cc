@@ -15,22 +15,20 @@
 namespace dbrepl::agent {
 namespace {
 
-// The database hash from its file name: "<hash>.db" or "<hash>_<epoch>.db".
+PeerAddress AddressOf(const RingNode& node) { return PeerAddress{node.replication_ip, node.replication_port}; }
+
+}  // namespace
+
 std::string HashOf(const std::string& db_file) {
   std::string base = Basename(db_file);
   return base.substr(0, base.find_first_of("_."));
 }
 
-// <devices>/<device> of a database under options.devices.
 std::string DeviceDirOf(const std::string& devices, const std::string& db_file) {
   size_t start = std::min(db_file.size(), devices.size() + 1);
   size_t slash = db_file.find('/', start);
   return db_file.substr(0, slash == std::string::npos ? db_file.size() : slash);
 }
-
-PeerAddress AddressOf(const RingNode& node) { return PeerAddress{node.replication_ip, node.replication_port}; }
-
-}  // namespace
 
 std::string NodeName(const RingNode& n) {
   return absl::StrCat(n.replication_ip, ":", n.replication_port, "/", n.device);
@@ -49,13 +47,13 @@ DbReplicator::DbReplicator(const ReplicatorOptions& options, ReloadingRing* ring
                            RsyncRunner* rsync, OutcomeRecorder* recorder, ReplicationLocks* locks, Env* env)
     : options_(options), ring_(ring), peers_(peers), rsync_(rsync), recorder_(recorder), locks_(locks), env_(env) {}
 
-std::string DbReplicator::LogPrefix(const std::string& db_file, const RingNode* node) const {
+std::string DbLogPrefix(DbType type, const std::string& devices, const std::string& db_file, const RingNode* node) {
   // <device>/<part>/<hash> as in the file's path.
-  std::string rel = db_file.substr(std::min(db_file.size(), options_.devices.size() + 1));
+  std::string rel = db_file.substr(std::min(db_file.size(), devices.size() + 1));
   std::vector<std::string> parts = absl::StrSplit(rel, '/');
   std::string where = parts.size() >= 6 ? absl::StrCat(parts[0], "/", parts[2], "/", parts[4]) : db_file;
-  if (node == nullptr) return absl::StrCat(ServerType(options_.type), " ", where, ": ");
-  return absl::StrCat(ServerType(options_.type), " ", where, " peer ", NodeName(*node), ": ");
+  if (node == nullptr) return absl::StrCat(ServerType(type), " ", where, ": ");
+  return absl::StrCat(ServerType(type), " ", where, " peer ", NodeName(*node), ": ");
 }
 
 v1::DbRef DbReplicator::RefFor(const RingNode& node, int64_t partition, const std::string& hash) const {

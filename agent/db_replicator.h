@@ -59,6 +59,15 @@ struct ReplicatorOptions {
   absl::Duration busy_backoff = absl::Milliseconds(500);
 };
 
+// "<ip>:<port>/<device>" for log lines.
+std::string NodeName(const RingNode& node);
+// The database hash from its file name: "<hash>.db" or "<hash>_<epoch>.db".
+std::string HashOf(const std::string& db_file);
+// <devices>/<device> of a database file under `devices`.
+std::string DeviceDirOf(const std::string& devices, const std::string& db_file);
+// The log prefix of a database ("container sdb1/12/<hash>: ", with the peer).
+std::string DbLogPrefix(DbType type, const std::string& devices, const std::string& db_file, const RingNode* node);
+
 class DbReplicator {
  public:
   DbReplicator(const ReplicatorOptions& options, ReloadingRing* ring, PeerClient* peers, RsyncRunner* rsync,
@@ -78,7 +87,9 @@ class DbReplicator {
   // only when the removal itself failed (Swift's cleanup_post_replicate).
   bool RemoveIfUnneeded(Local& local, const std::vector<bool>& pushes, DbOutcome* out);
   v1::DbRef RefFor(const RingNode& node, int64_t partition, const std::string& hash) const;
-  std::string LogPrefix(const std::string& db_file, const RingNode* node) const;
+  std::string LogPrefix(const std::string& db_file, const RingNode* node) const {
+    return DbLogPrefix(options_.type, options_.devices, db_file, node);
+  }
 
   const ReplicatorOptions& options_;
   ReloadingRing* ring_;
@@ -89,8 +100,6 @@ class DbReplicator {
   Env* env_;
 };
 
-// "<ip>:<port>/<device>" for log lines.
-std::string NodeName(const RingNode& node);
 
 }  // namespace dbrepl::agent
 

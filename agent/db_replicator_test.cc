@@ -42,6 +42,10 @@ class FakePeers : public PeerClient {
     ++calls[ref.device()].sync;
     return on_sync(ref, info);
   }
+  absl::StatusOr<v1::SyncPartitionResponse> SyncPartition(const PeerAddress&,
+                                                          const v1::SyncPartitionRequest&) override {
+    return absl::UnimplementedError("not scripted");
+  }
   absl::StatusOr<UsyncResult> MergeItems(const PeerAddress&, const v1::DbRef& ref, const RowSource& rows,
                                          int64_t point, const std::string&, int per_diff, int max_diffs,
                                          UsyncResult* acked) override {

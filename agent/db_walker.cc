@@ -149,7 +149,24 @@ class DbWalker::DatadirCursor {
     }
   }
 
+  // The next partition's databases: Next() until it starts another
+  // partition (or runs out).
+  std::vector<WalkItem> NextPartition(const Counters& counters, const WalkErrorHandler& on_error) {
+    std::vector<WalkItem> items;
+    if (held_.has_value()) items.push_back(*std::move(held_)), held_.reset();
+    while (absl::optional<WalkItem> item = Next(counters, on_error)) {
+      if (!items.empty() && item->partition != items.front().partition) {
+        held_ = std::move(item);  // The first of the next partition.
+        break;
+      }
+      items.push_back(*std::move(item));
+    }
+    return items;
+  }
+
  private:
+  absl::optional<WalkItem> held_;
+
   // rmdir of an empty-looking dir. ENOTEMPTY (something arrived, or a hash
   // dir holds a .lock file) and ENOENT (removed concurrently) are expected.
   static void RemoveDir(const std::string& dir, const Counters& counters, const WalkErrorHandler& on_error) {
@@ -219,6 +236,24 @@ absl::optional<WalkItem> DbWalker::Next() {
   }
   done_ = true;
   return absl::nullopt;
+}
+
+std::vector<WalkItem> DbWalker::NextPartition() {
+  if (done_) return {};
+  if (!listed_) ListAll();
+  const DatadirCursor::Counters counters{&partitions_walked_, &dirs_removed_};
+  while (!cursors_.empty()) {
+    if (turn_ >= cursors_.size()) turn_ = 0;
+    std::vector<WalkItem> items = cursors_[turn_]->NextPartition(counters, on_error_);
+    if (!items.empty()) {
+      ++turn_;
+      databases_yielded_ += static_cast<int64_t>(items.size());
+      return items;
+    }
+    cursors_.erase(cursors_.begin() + static_cast<std::ptrdiff_t>(turn_));
+  }
+  done_ = true;
+  return {};
 }
 
 int64_t DbWalker::EstimatedTotal() const {

@@ -89,6 +89,12 @@ class DbWalker {
   // every later call).
   absl::optional<WalkItem> Next();
 
+  // Every database of the next partition (of one datadir; datadirs take
+  // turns partition by partition), in walk order; empty when every datadir
+  // is exhausted. Partitions with no database are skipped (and removed as
+  // Next() removes them). Do not mix with Next() in one walk.
+  std::vector<WalkItem> NextPartition();
+
   // Partitions accepted (after the filter) in all datadirs; final after the
   // first Next().
   int64_t partitions_listed() const { return partitions_listed_; }

@@ -95,6 +95,19 @@ absl::StatusOr<v1::SyncResponse> GrpcPeerClient::Sync(const PeerAddress& peer, c
   return resp;
 }
 
+absl::StatusOr<v1::SyncPartitionResponse> GrpcPeerClient::SyncPartition(const PeerAddress& peer,
+                                                                        const v1::SyncPartitionRequest& request) {
+  v1::SyncPartitionResponse resp;
+  grpc::ClientContext ctx;
+  Prepare(&ctx, options_.node_timeout);
+  RETURN_IF_ERROR(FromGrpcStatus(StubFor(peer)->SyncPartition(&ctx, request, &resp), ctx));
+  if (resp.dbs_size() != request.dbs_size()) {
+    return absl::InternalError(absl::StrCat("SyncPartition to ", peer.ToString(), ": ", resp.dbs_size(),
+                                            " answers for ", request.dbs_size(), " databases"));
+  }
+  return resp;
+}
+
 absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, const v1::DbRef& ref,
                                                        const RowSource& rows, int64_t point,
                                                        const std::string& source_id, int per_diff, int max_diffs,

@@ -45,6 +45,8 @@ class GrpcPeerClient final : public PeerClient {
 
   absl::StatusOr<v1::SyncResponse> Sync(const PeerAddress& peer, const v1::DbRef& ref,
                                         const ReplicationInfo& info) override;
+  absl::StatusOr<v1::SyncPartitionResponse> SyncPartition(const PeerAddress& peer,
+                                                          const v1::SyncPartitionRequest& request) override;
   absl::StatusOr<UsyncResult> MergeItems(const PeerAddress& peer, const v1::DbRef& ref, const RowSource& rows,
                                          int64_t point, const std::string& source_id, int per_diff, int max_diffs,
                                          UsyncResult* acked) override;

@@ -49,6 +49,10 @@ class PeerClient {
   virtual absl::StatusOr<v1::SyncResponse> Sync(const PeerAddress& peer, const v1::DbRef& ref,
                                                 const ReplicationInfo& info) = 0;
 
+  // The partition handshake (peer.proto SyncPartition).
+  virtual absl::StatusOr<v1::SyncPartitionResponse> SyncPartition(const PeerAddress& peer,
+                                                                  const v1::SyncPartitionRequest& request) = 0;
+
   // Swift's usync loop, streamed: sends the rows `rows` gives after `point`,
   // `per_diff` a batch, at most `max_diffs` batches, with `source_id` as the
   // sender id; each batch must be acknowledged within node_timeout. On

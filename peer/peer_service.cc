@@ -71,6 +71,46 @@ grpc::Status PeerService::Sync(grpc::ServerContext* context, const v1::SyncReque
   return Finish("Sync", context, request->db(), status);
 }
 
+grpc::Status PeerService::SyncPartition(grpc::ServerContext* context, const v1::SyncPartitionRequest* request,
+                                        v1::SyncPartitionResponse* response) {
+  v1::DbRef ref;
+  ref.set_type(request->type());
+  ref.set_device(request->device());
+  ref.set_partition(request->partition());
+  ref.set_hash(request->dbs_size() > 0 ? request->dbs(0).hash() : std::string(32, '0'));
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    ASSIGN_OR_RETURN(LocatedDb partition, locator_.Locate(ref));
+    RETURN_IF_ERROR(ValidateSyncPartitionRequest(*request));
+    std::vector<PartitionEntry> entries;
+    entries.reserve(request->dbs_size());
+    for (const v1::DbDigest& d : request->dbs()) {
+      PartitionEntry e;
+      e.hash = d.hash();
+      e.id = d.id();
+      e.max_row = d.max_row();
+      e.rows_hash = d.rows_hash();
+      std::copy(d.state_digest().begin(), d.state_digest().end(), e.state_digest.begin());
+      entries.push_back(std::move(e));
+    }
+    ASSIGN_OR_RETURN(std::vector<PartitionAnswer> answers, rpc_.SyncPartition(partition, entries, Deadline(context)));
+    for (const PartitionAnswer& a : answers) {
+      v1::PeerDbState* out = response->add_dbs();
+      out->set_presence(a.presence == PartitionAnswer::Presence::kPresent   ? v1::PeerDbState::PRESENT
+                        : a.presence == PartitionAnswer::Presence::kMissing ? v1::PeerDbState::MISSING
+                                                                            : v1::PeerDbState::PRESENCE_UNKNOWN);
+      out->set_id(a.id);
+      out->set_max_row(a.max_row);
+      out->set_point(a.point);
+      out->set_rows_hash_equal(a.rows_hash_equal);
+      out->set_state_equal(a.state_equal);
+    }
+    return absl::OkStatus();
+  }();
+  ref.set_hash("*");  // For the log line: the whole partition.
+  return Finish("SyncPartition", context, ref, status);
+}
+
 absl::Status PeerService::MergeItemsStream(
     grpc::ServerContext* context, grpc::ServerReaderWriter<v1::MergeItemsResponse, v1::MergeItemsRequest>* stream,
     v1::DbRef* ref) {

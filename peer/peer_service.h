@@ -47,6 +47,8 @@ class PeerService final : public v1::ReplicationPeer::Service {
 
   grpc::Status Sync(grpc::ServerContext* context, const v1::SyncRequest* request,
                     v1::SyncResponse* response) override;
+  grpc::Status SyncPartition(grpc::ServerContext* context, const v1::SyncPartitionRequest* request,
+                             v1::SyncPartitionResponse* response) override;
   grpc::Status MergeItems(grpc::ServerContext* context,
                           grpc::ServerReaderWriter<v1::MergeItemsResponse, v1::MergeItemsRequest>* stream) override;
   grpc::Status MergeSyncs(grpc::ServerContext* context, const v1::MergeSyncsRequest* request,

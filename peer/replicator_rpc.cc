@@ -119,6 +119,59 @@ absl::StatusOr<SyncResult> ReplicatorRpc::Sync(const LocatedDb& db, const Remote
   return result;
 }
 
+absl::StatusOr<std::vector<PartitionAnswer>> ReplicatorRpc::SyncPartition(const LocatedDb& partition,
+                                                                           const std::vector<PartitionEntry>& entries,
+                                                                           absl::Time deadline) {
+  RETURN_IF_ERROR(PrepareTmpDir(partition));
+  std::vector<PartitionAnswer> answers(entries.size());
+  const std::string hash_dir_base = Dirname(Dirname(Dirname(partition.db_file)));  // .../<datadir>/<part>
+  // The peer never reclaims; the state's reclaim time is not used here.
+  constexpr double kNoReclaim = 1e12;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const PartitionEntry& e = entries[i];
+    PartitionAnswer& a = answers[i];
+    LocatedDb db = partition;
+    db.hash = e.hash;
+    db.db_file = JoinPath(JoinPath(JoinPath(hash_dir_base, e.hash.substr(e.hash.size() - 3)), e.hash), e.hash + ".db");
+    absl::StatusOr<StateCache::Result> read =
+        cache_.Read(db.type, db.db_file, OptionsFor(deadline), kNoReclaim);
+    if (!read.ok()) {
+      if (absl::IsNotFound(read.status())) {
+        a.presence = PartitionAnswer::Presence::kMissing;
+      } else {
+        // Corrupt (quarantined by the broker), locked, ...: Sync says what.
+        VLOG(1) << db.LogName() << ": SyncPartition leaves it to Sync: " << read.status();
+      }
+      continue;
+    }
+    const CachedState& s = read->state;
+    a.presence = PartitionAnswer::Presence::kPresent;
+    a.id = s.id;
+    a.max_row = s.max_row;
+    a.point = s.Point(e.id, /*incoming=*/true);
+    a.rows_hash_equal = s.hash == e.rows_hash;
+    a.state_equal = s.state_digest == e.state_digest;
+    if (a.rows_hash_equal && a.point < e.max_row) {
+      // Same rows (read in one snapshot each): we hold everything the sender
+      // has; record it, as Sync does.
+      absl::Status raised = [&]() -> absl::Status {
+        RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
+        std::unique_ptr<DatabaseBroker> broker = std::move(read->broker);
+        if (broker == nullptr) {
+          ASSIGN_OR_RETURN(broker, OpenExisting(db, deadline));
+        }
+        return broker->MergeSyncs({SyncRecord{e.id, e.max_row, 0}}, /*incoming=*/true);
+      }();
+      if (raised.ok()) {
+        a.point = e.max_row;
+      } else {
+        VLOG(1) << db.LogName() << ": could not record the sync point on a hash match: " << raised;
+      }
+    }
+  }
+  return answers;
+}
+
 absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenForMerge(const LocatedDb& db,
                                                                             absl::Time deadline) {
   RETURN_IF_ERROR(PrepareTmpDir(db));

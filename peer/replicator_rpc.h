@@ -39,6 +39,7 @@
 #include "absl/time/time.h"
 #include "common/db/broker.h"
 #include "common/db/records.h"
+#include "common/db/state_cache.h"
 #include "common/env/env.h"
 #include "peer/db_locator.h"
 
@@ -60,6 +61,25 @@ struct SyncResult {
   int64_t point = -1;    // Incoming sync point for the sender.
 };
 
+// One database of a SyncPartition request (what the sender knows of it).
+struct PartitionEntry {
+  std::string hash;  // The database's name hash.
+  std::string id;
+  int64_t max_row = -1;
+  std::string rows_hash;
+  std::array<uint8_t, 16> state_digest{};
+};
+
+// The peer's answer for one PartitionEntry.
+struct PartitionAnswer {
+  enum class Presence { kUnknown, kPresent, kMissing } presence = Presence::kUnknown;
+  std::string id;
+  int64_t max_row = -1;
+  int64_t point = -1;
+  bool rows_hash_equal = false;
+  bool state_equal = false;
+};
+
 struct RsyncThenMergeResult {
   std::string new_id;       // The database's id (unchanged).
   int64_t rows_folded = 0;  // Rows of the upload merged in.
@@ -73,15 +93,27 @@ struct ReplicatorRpcOptions {
   absl::Duration lock_timeout = absl::Seconds(10);
   // Filesystem and clock; not owned. Tests inject faults here.
   Env* env = Env::Default();
+  // Databases whose replication state the peer remembers (state_cache.h).
+  size_t state_cache_entries = 1 << 20;
 };
 
 class ReplicatorRpc {
  public:
-  explicit ReplicatorRpc(ReplicatorRpcOptions options = {}) : options_(std::move(options)) {}
+  explicit ReplicatorRpc(ReplicatorRpcOptions options = {})
+      : options_(std::move(options)), cache_(options_.state_cache_entries) {}
 
   // Swift's sync. Creates <device>/tmp first. NOT_FOUND/DB_NOT_FOUND when the
   // database is missing.
   absl::StatusOr<SyncResult> Sync(const LocatedDb& db, const RemoteInfo& remote, absl::Time deadline);
+
+  // The partition handshake (see peer.proto SyncPartition). `partition` is
+  // located (device checked); each entry's database is `partition` with its
+  // hash. Answers from the state cache where it can; raises the incoming
+  // point on a hash match as Sync does. Never fails per database: one that
+  // cannot be read is kUnknown.
+  absl::StatusOr<std::vector<PartitionAnswer>> SyncPartition(const LocatedDb& partition,
+                                                             const std::vector<PartitionEntry>& entries,
+                                                             absl::Time deadline);
 
   // Opens the database for a MergeItems stream. NOT_FOUND when missing. Each
   // batch is merged with DatabaseBroker::MergeItems, which refuses with
@@ -129,6 +161,7 @@ class ReplicatorRpc {
   absl::Status PrepareTmpDir(const LocatedDb& db);
 
   const ReplicatorRpcOptions options_;
+  StateCache cache_;
   std::function<void(const std::string&)> step_hook_;
 };
 

@@ -1,5 +1,6 @@
 #include "peer/request_validation.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -52,6 +53,24 @@ absl::Status ValidateSyncRequest(const v1::SyncRequest& r) {
   if (static_cast<int64_t>(r.metadata().size()) > kMaxMetadataBytes) {
     return InvalidRequestError(
         absl::StrCat("metadata of ", r.metadata().size(), " bytes exceeds the limit of ", kMaxMetadataBytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSyncPartitionRequest(const v1::SyncPartitionRequest& r) {
+  if (r.dbs_size() > kMaxPartitionDbs) {
+    return InvalidRequestError(absl::StrCat(r.dbs_size(), " databases exceed the limit of ", kMaxPartitionDbs));
+  }
+  absl::flat_hash_set<std::string> seen;
+  for (const v1::DbDigest& d : r.dbs()) {
+    if (absl::Status s = ValidateHash(d.hash()); !s.ok()) return InvalidRequestError(absl::StrCat("hash: ", s.message()));
+    if (!seen.insert(d.hash()).second) return InvalidRequestError(absl::StrCat("database ", d.hash(), " named twice"));
+    if (absl::Status s = ValidateDbId(d.id(), "id"); !s.ok()) return s;
+    if (absl::Status s = ValidateHash(d.rows_hash()); !s.ok()) {
+      return InvalidRequestError(absl::StrCat("rows_hash: ", s.message()));
+    }
+    if (d.max_row() < -1) return InvalidRequestError(absl::StrCat("max_row ", d.max_row(), " is below -1"));
+    if (d.state_digest().size() != 16) return InvalidRequestError("state_digest must be 16 bytes");
   }
   return absl::OkStatus();
 }

@@ -40,6 +40,14 @@ absl::Status ValidateStoredTimestamp(absl::string_view ts, absl::string_view fie
 // put/delete timestamps, metadata size.
 absl::Status ValidateSyncRequest(const v1::SyncRequest& request);
 
+// Most databases one SyncPartition may name.
+inline constexpr int kMaxPartitionDbs = 10000;
+
+// SyncPartition: at most kMaxPartitionDbs entries, each with a valid name
+// hash, id, rows hash (32 hex digits), max_row >= -1 and a 16-byte state
+// digest; no name twice.
+absl::Status ValidateSyncPartitionRequest(const v1::SyncPartitionRequest& request);
+
 // Longest row name accepted (Swift's object names are at most 1024 bytes by
 // default; its limit is configurable, so this only bounds the absurd).
 inline constexpr size_t kMaxNameBytes = 8192;

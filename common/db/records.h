@@ -88,6 +88,19 @@ struct ReplicationInfo {
   int64_t shard_max_row = -1;  // Container only.
 };
 
+// What a replicator needs of a database to decide what to do with it, read
+// in one snapshot: the replication info, both sync tables, and the earliest
+// time at which reclaiming could change anything (a tombstone, sync row or
+// deleted metadata key getting old enough, a deleted database becoming
+// reclaimable); until then, and while the file is unchanged, Reclaim() and
+// IsReclaimable() have nothing to do.
+struct ReplicationState {
+  ReplicationInfo info;
+  std::vector<SyncRecord> incoming;
+  std::vector<SyncRecord> outgoing;
+  double reclaim_due = 0;  // Unix seconds; 0: reclaim at once.
+};
+
 struct MergeResult {
   int64_t rows_applied = 0;  // Rows that changed the database.
   int64_t sync_point = -1;   // Incoming sync point for the source afterwards.

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -231,6 +232,62 @@ absl::StatusOr<ReplicationInfo> SqliteBroker::GetReplicationInfo() {
   return Guard(read());
 }
 
+absl::StatusOr<absl::optional<double>> SqliteBroker::OldestTombstoneLocked() {
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  const char* column = type() == DbType::kAccount ? "delete_timestamp" : "created_at";
+  ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare(absl::StrCat("SELECT MIN(", column, ") FROM ", rows_table(),
+                                                                  " WHERE ", DeletedQueryMod(), " deleted = 1")));
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row || st.ColumnIsNull(0)) return absl::optional<double>();
+  // Reclaim compares the text with the age; its leading float (before an
+  // encoded "+delta" or an "_offset") is when that turns true.
+  std::string text = st.ColumnText(0);
+  double seconds = 0;
+  if (!absl::SimpleAtod(text.substr(0, text.find_first_of("+_")), &seconds)) seconds = 0;
+  return absl::optional<double>(seconds);
+}
+
+absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState(double reclaim_age) {
+  RETURN_IF_ERROR(Guard(FlushPending()));
+  auto read = [&]() -> absl::StatusOr<ReplicationState> {
+    ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+    ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(conn));
+    ReplicationState state;
+    ASSIGN_OR_RETURN(state.info, ReadInfoLocked());
+    ASSIGN_OR_RETURN(state.info.metadata, ReadMetadataColumn());
+    ASSIGN_OR_RETURN(state.info.max_row, MaxRowOf(rows_table()));
+    ASSIGN_OR_RETURN(state.incoming, ReadSyncs(/*incoming=*/true));
+    ASSIGN_OR_RETURN(state.outgoing, ReadSyncs(/*incoming=*/false));
+    // When reclaiming is next due: the oldest tombstone turns reclaim_age
+    // old, a sync row turns 2 * reclaim_age (Reclaim's two cut-offs), a
+    // deleted database becomes reclaimable. Deleted metadata keys and shard
+    // ranges are rare: their presence means "due now". A second early is
+    // harmless, so the arithmetic may be rough; late it must not be.
+    double due = std::numeric_limits<double>::infinity();
+    ASSIGN_OR_RETURN(absl::optional<double> tombstone, OldestTombstoneLocked());
+    if (tombstone.has_value()) due = std::min(due, *tombstone + reclaim_age);
+    for (const auto* table : {&state.incoming, &state.outgoing}) {
+      for (const SyncRecord& r : *table) due = std::min(due, static_cast<double>(r.updated_at) + 2 * reclaim_age);
+    }
+    if (absl::StrContains(state.info.metadata, "[\"\",")) due = 0;  // A deleted key: ["", ts].
+    if (schema_.has_shard_range) {
+      ASSIGN_OR_RETURN(SqliteStatement ranges, conn->Prepare("SELECT 1 FROM shard_range WHERE deleted = 1 LIMIT 1"));
+      ASSIGN_OR_RETURN(bool deleted_range, ranges.Step());
+      if (deleted_range) due = 0;
+    }
+    double put = 0, del = 0;
+    if (absl::SimpleAtod(state.info.put_timestamp.substr(0, state.info.put_timestamp.find('_')), &put) &&
+        absl::SimpleAtod(state.info.delete_timestamp.substr(0, state.info.delete_timestamp.find('_')), &del) &&
+        del > put) {
+      due = std::min(due, del + reclaim_age);
+    }
+    state.reclaim_due = std::max(0.0, due - 1);
+    RETURN_IF_ERROR(snapshot.Commit());
+    return state;
+  };
+  return Guard(read());
+}
+
 absl::StatusOr<int64_t> SqliteBroker::GetMaxRow() { return Guard(MaxRowOf(rows_table())); }
 
 absl::StatusOr<ItemBatch> SqliteBroker::GetItemsSince(int64_t point, int count) {
@@ -275,20 +332,20 @@ absl::StatusOr<int64_t> SqliteBroker::GetSync(const std::string& remote_id, bool
   return *row ? st->ColumnInt(0) : -1;
 }
 
-absl::StatusOr<std::vector<SyncRecord>> SqliteBroker::GetSyncs(bool incoming) {
+absl::StatusOr<std::vector<SyncRecord>> SqliteBroker::GetSyncs(bool incoming) { return Guard(ReadSyncs(incoming)); }
+
+absl::StatusOr<std::vector<SyncRecord>> SqliteBroker::ReadSyncs(bool incoming) {
   ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
-  absl::StatusOr<SqliteStatement> st =
-      conn->Prepare(absl::StrCat("SELECT remote_id, sync_point, updated_at FROM ", SyncTable(incoming)));
-  if (!st.ok()) return Guard(st.status());
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   conn->Prepare(absl::StrCat("SELECT remote_id, sync_point, updated_at FROM ", SyncTable(incoming))));
   std::vector<SyncRecord> out;
   while (true) {
-    absl::StatusOr<bool> row = st->Step();
-    if (!row.ok()) return Guard(row.status());
-    if (!*row) break;
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
     SyncRecord r;
-    r.remote_id = st->ColumnText(0);
-    r.sync_point = st->ColumnInt(1);
-    if (!absl::SimpleAtoi(st->ColumnText(2), &r.updated_at)) r.updated_at = 0;
+    r.remote_id = st.ColumnText(0);
+    r.sync_point = st.ColumnInt(1);
+    if (!absl::SimpleAtoi(st.ColumnText(2), &r.updated_at)) r.updated_at = 0;
     out.push_back(std::move(r));
   }
   return out;

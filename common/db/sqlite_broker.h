@@ -32,6 +32,7 @@ class SqliteBroker : public DatabaseBroker {
 
   // One read transaction: every field describes the same committed state.
   absl::StatusOr<ReplicationInfo> GetReplicationInfo() override;
+  absl::StatusOr<ReplicationState> GetReplicationState(double reclaim_age) override;
   absl::StatusOr<int64_t> GetMaxRow() override;
   absl::StatusOr<ItemBatch> GetItemsSince(int64_t point, int count) override;
   absl::StatusOr<MergeResult> MergeItems(const ItemBatch& items, const std::string& source) override;
@@ -65,6 +66,10 @@ class SqliteBroker : public DatabaseBroker {
   // The stat row (and the type's extra max rows), inside the caller's
   // transaction; metadata and max_row are filled in by the caller.
   virtual absl::StatusOr<ReplicationInfo> ReadInfoLocked() = 0;
+  // The reclaim column's oldest value among tombstones (objects' created_at,
+  // containers' delete_timestamp) as Unix seconds, inside the caller's
+  // transaction; nullopt when there is no tombstone.
+  absl::StatusOr<absl::optional<double>> OldestTombstoneLocked();
   // Swift's _is_deleted(conn), inside the caller's transaction.
   virtual absl::StatusOr<bool> IsDeletedLocked() = 0;
   // Swift's _newid(conn), inside the caller's transaction.
@@ -111,6 +116,7 @@ class SqliteBroker : public DatabaseBroker {
   absl::Status DoMergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
                                  const std::string& delete_timestamp);
   absl::StatusOr<std::string> DoNewId(const std::string& remote_id);
+  absl::StatusOr<std::vector<SyncRecord>> ReadSyncs(bool incoming);
   absl::Status DoReclaim(double age_timestamp, double sync_timestamp);
   absl::Status DoMergeSyncs(const std::vector<SyncRecord>& syncs, bool incoming);
 

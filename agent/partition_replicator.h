@@ -1,0 +1,60 @@
+// PartitionReplicator: replicates the databases of one partition of one
+// local device. What is in sync costs no SQLite and one round trip per peer:
+// each database's state comes from the StateCache while its files are
+// unchanged, and one SyncPartition call per target peer compares them all.
+// A database a peer answers for as in sync (its point or ours covers our
+// max_row, and timestamps and metadata are equal) is Swift's no_change; as
+// equal rows, its hashmatch (the peer has raised its point; we record ours).
+// Everything else takes Swift's per-database path (DbReplicator): a peer
+// that lacks it, differs, cannot say, is unreachable or unmounted, and every
+// database that is misplaced, on a handoff, due for reclaim, or unreadable.
+// The decisions are Swift's either way; only how "nothing to do" is learned
+// changes.
+//
+//   PartitionReplicator p(options, ring, peers, &db_replicator, &recorder, &locks, &cache);
+//   std::vector<DbOutcome> outcomes = p.Replicate(walker.NextPartition());
+//
+// Thread-safe: partitions may be replicated concurrently (a database is one
+// worker's at a time through ReplicationLocks).
+#ifndef DBREPL_AGENT_PARTITION_REPLICATOR_H_
+#define DBREPL_AGENT_PARTITION_REPLICATOR_H_
+
+#include <vector>
+
+#include "agent/db_replicator.h"
+#include "agent/db_walker.h"
+#include "agent/outcome.h"
+#include "agent/peer_client.h"
+#include "agent/replication_lock.h"
+#include "common/db/state_cache.h"
+#include "common/env/env.h"
+#include "common/ring/reloading_ring.h"
+
+namespace dbrepl::agent {
+
+class PartitionReplicator {
+ public:
+  PartitionReplicator(const ReplicatorOptions& options, ReloadingRing* ring, PeerClient* peers,
+                      DbReplicator* per_db, OutcomeRecorder* recorder, ReplicationLocks* locks, StateCache* cache,
+                      Env* env = Env::Default());
+
+  // `items` are one partition's databases of one device (DbWalker::
+  // NextPartition). One outcome per item, in order.
+  std::vector<DbOutcome> Replicate(const std::vector<WalkItem>& items);
+
+ private:
+  struct Candidate;
+
+  const ReplicatorOptions& options_;
+  ReloadingRing* ring_;
+  PeerClient* peers_;
+  DbReplicator* per_db_;
+  OutcomeRecorder* recorder_;
+  ReplicationLocks* locks_;
+  StateCache* cache_;
+  Env* env_;
+};
+
+}  // namespace dbrepl::agent
+
+#endif  // DBREPL_AGENT_PARTITION_REPLICATOR_H_

@@ -1,0 +1,212 @@
+// bench_client: the small measuring tool of the benchmark harness (bench/bench.py).
+// Not a test and not part of the product; each subcommand prints one JSON object.
+//
+//   bench_client rtt --target=IP:PORT --method=check [--calls=10000] [--threads=1]
+//       grpc.health.v1.Health/Check, unary, over one channel: the gRPC loopback floor.
+//   bench_client rtt --target=IP:PORT --method=sync --device=D --partition=P --hash=H
+//       --sync_json='{...SyncRequest fields...}' [--calls=5000]
+//       dbrepl.v1.ReplicationPeer/Sync on a real database: transport + the peer's per-database work.
+//   bench_client pass --target=ADMIN_IP:PORT [--poll_ms=5] [--timeout=3600]
+//       ReplicationAgent/RunPass, then GetStatus every poll_ms until passes_completed grows:
+//       one pass of a running agent daemon, timed from the request to the observed end.
+//   bench_client sqlite-insert --db=PATH --rows=R [--batch=1000] [--prefix=raw]
+//       INSERT INTO object ... in transactions of `batch` rows, through dbrepl's SQLite
+//       connection (Swift's pragmas, chexor registered in C++) on a database Swift created.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/db/sqlite_connection.h"
+#include "dbrepl/v1/agent.grpc.pb.h"
+#include "dbrepl/v1/peer.grpc.pb.h"
+#include "gflags/gflags.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+DEFINE_string(target, "", "host:port of the peer (rtt) or of the agent's admin API (pass).");
+DEFINE_string(method, "check", "rtt: check (health) or sync (ReplicationPeer/Sync).");
+DEFINE_int32(calls, 10000, "rtt: calls to time (after --warmup).");
+DEFINE_int32(warmup, 200, "rtt: untimed calls first.");
+DEFINE_int32(threads, 1, "rtt: client threads sharing the one channel, each making calls/threads calls.");
+DEFINE_string(device, "", "rtt sync: device.");
+DEFINE_int64(partition, 0, "rtt sync: partition.");
+DEFINE_string(hash, "", "rtt sync: database hash.");
+DEFINE_string(sync_json, "{}", "rtt sync: the SyncRequest as JSON (db is filled in from the flags).");
+DEFINE_int32(poll_ms, 5, "pass: GetStatus interval.");
+DEFINE_double(timeout, 3600, "pass: give up after this many seconds.");
+DEFINE_string(db, "", "sqlite-insert: the database file (an initialized Swift container database).");
+DEFINE_int64(rows, 100000, "sqlite-insert: rows to insert.");
+DEFINE_int32(batch, 1000, "sqlite-insert: rows per transaction.");
+DEFINE_string(prefix, "raw", "sqlite-insert: object name prefix.");
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  o.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &json, o);
+  return json;
+}
+
+int Fail(const std::string& what) {
+  std::cerr << "bench_client: " << what << "\n";
+  return 1;
+}
+
+int Rtt() {
+  if (FLAGS_target.empty()) return Fail("--target is required");
+  grpc::ChannelArguments args;
+  // Each thread of a multi-threaded run still shares one HTTP/2 connection, as the agent does per peer.
+  auto channel = grpc::CreateCustomChannel(FLAGS_target, grpc::InsecureChannelCredentials(), args);
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  auto peer = dbrepl::v1::ReplicationPeer::NewStub(channel);
+  dbrepl::v1::SyncRequest sync;
+  if (FLAGS_method == "sync") {
+    auto s = google::protobuf::util::JsonStringToMessage(FLAGS_sync_json, &sync);
+    if (!s.ok()) return Fail(absl::StrCat("--sync_json: ", s.ToString()));
+    sync.mutable_db()->set_type(dbrepl::v1::CONTAINER);
+    sync.mutable_db()->set_device(FLAGS_device);
+    sync.mutable_db()->set_partition(FLAGS_partition);
+    sync.mutable_db()->set_hash(FLAGS_hash);
+  } else if (FLAGS_method != "check") {
+    return Fail("--method is check or sync");
+  }
+  auto call = [&]() -> grpc::Status {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (FLAGS_method == "check") {
+      grpc::health::v1::HealthCheckRequest req;
+      grpc::health::v1::HealthCheckResponse resp;
+      return health->Check(&ctx, req, &resp);
+    }
+    dbrepl::v1::SyncResponse resp;
+    return peer->Sync(&ctx, sync, &resp);
+  };
+  for (int i = 0; i < FLAGS_warmup; ++i) {
+    grpc::Status s = call();
+    if (!s.ok()) return Fail(absl::StrCat("warmup call failed: ", s.error_message()));
+  }
+  const int threads = std::max(1, FLAGS_threads);
+  const int per_thread = std::max(1, FLAGS_calls / threads);
+  std::vector<std::vector<double>> lat(threads);
+  std::atomic<int> errors{0};
+  auto start = Clock::now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t]() {
+      lat[t].reserve(per_thread);
+      for (int i = 0; i < per_thread; ++i) {
+        auto a = Clock::now();
+        if (!call().ok()) ++errors;
+        lat[t].push_back(Seconds(Clock::now() - a) * 1e6);
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  double wall = Seconds(Clock::now() - start);
+  std::vector<double> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) { return all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]; };
+  std::cout << absl::StrFormat(
+      "{\"method\": \"%s\", \"calls\": %d, \"threads\": %d, \"errors\": %d, \"seconds\": %.6f, "
+      "\"calls_per_s\": %.1f, \"p50_us\": %.1f, \"p99_us\": %.1f}\n",
+      FLAGS_method, static_cast<int>(all.size()), threads, errors.load(), wall, all.size() / wall, pct(0.5),
+      pct(0.99));
+  return errors.load() == 0 ? 0 : 1;
+}
+
+int Pass() {
+  if (FLAGS_target.empty()) return Fail("--target is required");
+  auto stub = dbrepl::v1::ReplicationAgent::NewStub(
+      grpc::CreateChannel(FLAGS_target, grpc::InsecureChannelCredentials()));
+  auto status = [&](dbrepl::v1::GetStatusResponse* out) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return stub->GetStatus(&ctx, dbrepl::v1::GetStatusRequest(), out);
+  };
+  dbrepl::v1::GetStatusResponse before;
+  if (grpc::Status s = status(&before); !s.ok()) return Fail(absl::StrCat("GetStatus: ", s.error_message()));
+  if (before.current().running()) return Fail("a pass is already running");
+  auto start = Clock::now();
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    dbrepl::v1::RunPassResponse resp;
+    grpc::Status s = stub->RunPass(&ctx, dbrepl::v1::RunPassRequest(), &resp);
+    if (!s.ok()) return Fail(absl::StrCat("RunPass: ", s.error_message()));
+    if (!resp.started()) return Fail("RunPass: not started (a pass is running)");
+  }
+  auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(FLAGS_timeout));
+  dbrepl::v1::GetStatusResponse now;
+  int polls = 0;
+  while (true) {
+    ++polls;
+    if (grpc::Status s = status(&now); !s.ok()) return Fail(absl::StrCat("GetStatus: ", s.error_message()));
+    if (now.passes_completed() > before.passes_completed()) break;
+    if (Clock::now() > deadline) return Fail("pass did not finish before --timeout");
+    std::this_thread::sleep_for(std::chrono::milliseconds(FLAGS_poll_ms));
+  }
+  double wall = Seconds(Clock::now() - start);
+  std::cout << absl::StrFormat("{\"wall\": %.6f, \"polls\": %d, \"status\": %s}\n", wall, polls, ToJson(now));
+  return 0;
+}
+
+int SqliteInsert() {
+  if (FLAGS_db.empty()) return Fail("--db is required");
+  auto conn = dbrepl::SqliteConnection::Open(FLAGS_db, {});
+  if (!conn.ok()) return Fail(conn.status().ToString());
+  auto st = (*conn)->Prepare(
+      "INSERT INTO object (name, created_at, size, content_type, etag, deleted, storage_policy_index) "
+      "VALUES (?, ?, ?, ?, ?, 0, 0)");
+  if (!st.ok()) return Fail(st.status().ToString());
+  auto start = Clock::now();
+  for (int64_t lo = 0; lo < FLAGS_rows; lo += FLAGS_batch) {
+    auto txn = dbrepl::Transaction::Begin(conn->get());
+    if (!txn.ok()) return Fail(txn.status().ToString());
+    for (int64_t i = lo; i < std::min<int64_t>(FLAGS_rows, lo + FLAGS_batch); ++i) {
+      // The same rows as bench.py's Python loop: name, Swift timestamp, size, type, etag.
+      st->BindText(1, absl::StrFormat("%s-%08d", FLAGS_prefix, i));
+      st->BindText(2, absl::StrFormat("%016.5f", 1700000000.0 + i * 0.001));
+      st->BindInt(3, i);
+      st->BindText(4, "application/octet-stream");
+      st->BindText(5, absl::StrFormat("%032x", i));
+      if (absl::Status s = st->Run(); !s.ok()) return Fail(s.ToString());
+      st->Reset();
+    }
+    if (absl::Status s = txn->Commit(); !s.ok()) return Fail(s.ToString());
+  }
+  double wall = Seconds(Clock::now() - start);
+  std::cout << absl::StrFormat("{\"rows\": %d, \"batch\": %d, \"seconds\": %.6f, \"rows_per_s\": %.1f}\n",
+                               FLAGS_rows, FLAGS_batch, wall, FLAGS_rows / wall);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage("bench_client rtt|pass|sqlite-insert [flags]  (see bench/bench_client.cc)");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  if (argc != 2) return Fail("expected one subcommand: rtt, pass or sqlite-insert");
+  std::string cmd = argv[1];
+  if (cmd == "rtt") return Rtt();
+  if (cmd == "pass") return Pass();
+  if (cmd == "sqlite-insert") return SqliteInsert();
+  return Fail("unknown subcommand " + cmd);
+}

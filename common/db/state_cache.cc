@@ -1,0 +1,228 @@
+#include "common/db/state_cache.h"
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cstring>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/hash_path.h"
+#include "common/status_macros.h"
+
+namespace dbrepl {
+namespace {
+
+
+int64_t Ns(const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+
+bool HexToBytes(absl::string_view hex, uint8_t* out, size_t n) {
+  if (hex.size() != 2 * n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    int v = 0;
+    for (int k = 0; k < 2; ++k) {
+      char c = hex[2 * i + k];
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return false;
+      v = v * 16 + d;
+    }
+    out[i] = static_cast<uint8_t>(v);
+  }
+  return true;
+}
+
+std::string BytesToHex(const uint8_t* in, size_t n) {
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(in), n));
+}
+
+// "8-4-4-4-12" lowercase hex: the uuid4 part of a Swift database id.
+bool ParseUuid(absl::string_view s, std::array<uint8_t, 16>* out) {
+  if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
+  std::string hex = absl::StrCat(s.substr(0, 8), s.substr(9, 4), s.substr(14, 4), s.substr(19, 4), s.substr(24));
+  return HexToBytes(hex, out->data(), 16);
+}
+
+std::string FormatUuid(const std::array<uint8_t, 16>& u) {
+  std::string h = BytesToHex(u.data(), 16);
+  return absl::StrCat(h.substr(0, 8), "-", h.substr(8, 4), "-", h.substr(12, 4), "-", h.substr(16, 4), "-",
+                      h.substr(20));
+}
+
+}  // namespace
+
+absl::StatusOr<DbFileIdentity> StatDbFile(const std::string& db_file) {
+  DbFileIdentity id;
+  struct stat st;
+  if (lstat(db_file.c_str(), &st) != 0) {
+    if (errno == ENOENT) return DbNotFoundError(absl::StrCat("DB ", db_file, " doesn't exist"));
+    return absl::InternalError(absl::StrCat("stat ", db_file, ": ", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(db_file, " is not a regular file"));
+  }
+  id.dev = st.st_dev;
+  id.ino = st.st_ino;
+  id.size = st.st_size;
+  id.mtime_ns = Ns(st.st_mtim);
+  id.ctime_ns = Ns(st.st_ctim);
+  std::string pending = absl::StrCat(db_file, ".pending");
+  if (stat(pending.c_str(), &st) == 0) {
+    id.pending_ino = st.st_ino;
+    id.pending_size = st.st_size;
+    id.pending_mtime_ns = std::max(Ns(st.st_mtim), Ns(st.st_ctim));
+  } else if (errno != ENOENT) {
+    return absl::InternalError(absl::StrCat("stat ", pending, ": ", std::strerror(errno)));
+  }
+  return id;
+}
+
+std::array<uint8_t, 16> StateDigest(const ReplicationInfo& info) {
+  std::string text = absl::StrCat(info.created_at, std::string(1, '\0'), info.put_timestamp, std::string(1, '\0'),
+                                  info.delete_timestamp, std::string(1, '\0'), info.metadata);
+  return Md5(text);
+}
+
+uint64_t SyncPointKey(const std::string& remote_id, bool incoming) {
+  Md5Digest d = Md5(remote_id);
+  uint64_t v;
+  std::memcpy(&v, d.data(), sizeof(v));
+  v &= ~(uint64_t{1} << 63);
+  return incoming ? (v | (uint64_t{1} << 63)) : v;
+}
+
+int64_t CachedState::Point(const std::string& remote_id, bool incoming) const {
+  const uint64_t key = SyncPointKey(remote_id, incoming);
+  for (const auto& [k, point] : points) {
+    if (k == key) return point;
+  }
+  return -1;
+}
+
+int64_t StateCache::CoarseNowNs() {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME_COARSE, &t);
+  return Ns(t);
+}
+
+StateCache::Key StateCache::KeyOf(const std::string& db_file) {
+  Md5Digest d = Md5(db_file);
+  Key k;
+  std::memcpy(&k.first, d.data(), 8);
+  std::memcpy(&k.second, d.data() + 8, 8);
+  return k;
+}
+
+absl::optional<CachedState> StateCache::Get(const std::string& db_file, const DbFileIdentity& identity) {
+  const Key key = KeyOf(db_file);
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.identity != identity) return absl::nullopt;
+  const Entry& e = it->second;
+  CachedState s;
+  s.hash = BytesToHex(e.hash.data(), 16);
+  if (e.id_device != StateCache::kNoDevice) {
+    s.id = absl::StrCat(FormatUuid(e.id_uuid), "-", devices_[e.id_device]);
+  } else if (e.overflow != nullptr) {
+    s.id = e.overflow->id;
+  }
+  s.max_row = e.max_row;
+  s.state_digest = e.state_digest;
+  s.reclaim_due = e.reclaim_due;
+  s.tag = e.tag;
+  s.points.assign(e.points, e.points + e.n_points);
+  if (e.overflow != nullptr) s.points.insert(s.points.end(), e.overflow->points.begin(), e.overflow->points.end());
+  return s;
+}
+
+bool StateCache::Put(const std::string& db_file, const DbFileIdentity& identity, int64_t coarse_before_ns,
+                     const ReplicationState& state, uint32_t tag) {
+  // Racily clean: a file modified in the tick of the first stat (or later)
+  // could be modified again without its mtime changing.
+  if (identity.mtime_ns >= coarse_before_ns || identity.ctime_ns >= coarse_before_ns ||
+      (identity.pending_ino != 0 && identity.pending_mtime_ns >= coarse_before_ns)) {
+    return false;
+  }
+  Entry e;
+  e.identity = identity;
+  bool odd = !HexToBytes(state.info.hash, e.hash.data(), 16);
+  e.state_digest = StateDigest(state.info);
+  e.max_row = state.info.max_row;
+  e.reclaim_due = state.reclaim_due;
+  e.tag = tag;
+  std::vector<std::pair<uint64_t, int64_t>> points;
+  for (const SyncRecord& r : state.incoming) points.emplace_back(SyncPointKey(r.remote_id, true), r.sync_point);
+  for (const SyncRecord& r : state.outgoing) points.emplace_back(SyncPointKey(r.remote_id, false), r.sync_point);
+  size_t inline_n = std::min<size_t>(points.size(), StateCache::kInlinePoints);
+  for (size_t i = 0; i < inline_n; ++i) e.points[i] = points[i];
+  e.n_points = static_cast<uint8_t>(inline_n);
+  const std::string& id = state.info.id;
+  const bool uuid_form = id.size() > 37 && id[36] == '-' && ParseUuid(absl::string_view(id).substr(0, 36), &e.id_uuid);
+  if (odd) return false;  // Not a 32-hex hash: read it from SQLite each time.
+  const Key key = KeyOf(db_file);
+  absl::MutexLock lock(&mu_);
+  if (uuid_form) {
+    std::string device = id.substr(37);
+    auto d = std::find(devices_.begin(), devices_.end(), device);
+    if (d == devices_.end() && devices_.size() < StateCache::kNoDevice) d = devices_.insert(devices_.end(), device);
+    if (d != devices_.end()) e.id_device = static_cast<uint16_t>(d - devices_.begin());
+  }
+  if (e.id_device == StateCache::kNoDevice || points.size() > inline_n) {
+    e.overflow = std::make_unique<Entry::Overflow>();
+    if (e.id_device == StateCache::kNoDevice) e.overflow->id = id;
+    e.overflow->points.assign(points.begin() + inline_n, points.end());
+  }
+  if (entries_.size() >= max_entries_ && entries_.find(key) == entries_.end()) {
+    entries_.erase(entries_.begin());  // Any one: it is re-read when next needed.
+  }
+  entries_[key] = std::move(e);
+  return true;
+}
+
+void StateCache::Erase(const std::string& db_file) {
+  const Key key = KeyOf(db_file);
+  absl::MutexLock lock(&mu_);
+  entries_.erase(key);
+}
+
+size_t StateCache::size() const {
+  absl::MutexLock lock(&mu_);
+  return entries_.size();
+}
+
+absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::string& db_file,
+                                                    const BrokerOptions& options, double reclaim_age,
+                                                    const std::function<absl::Status(DatabaseBroker&)>& before_read,
+                                                    const std::function<uint32_t(const ReplicationInfo&)>& tag) {
+  Result result;
+  const int64_t coarse_before = CoarseNowNs();
+  ASSIGN_OR_RETURN(DbFileIdentity before, StatDbFile(db_file));
+  if (absl::optional<CachedState> cached = Get(db_file, before); cached.has_value()) {
+    result.state = *std::move(cached);
+    result.from_cache = true;
+    result.identity = before;
+    return result;
+  }
+  ASSIGN_OR_RETURN(result.broker, DatabaseBroker::Open(type, db_file, options));
+  if (before_read) RETURN_IF_ERROR(before_read(*result.broker));
+  // The stat that counts is the one after whatever before_read wrote.
+  const int64_t coarse = CoarseNowNs();
+  ASSIGN_OR_RETURN(DbFileIdentity first, StatDbFile(db_file));
+  ASSIGN_OR_RETURN(ReplicationState state, result.broker->GetReplicationState(reclaim_age));
+  ASSIGN_OR_RETURN(DbFileIdentity after, StatDbFile(db_file));
+  uint32_t t = tag ? tag(state.info) : 0;
+  if (first == after && !result.broker->HasMoved()) Put(db_file, after, coarse, state, t);
+  (void)coarse_before;
+  result.identity = after;
+  result.state.hash = state.info.hash;
+  result.state.id = state.info.id;
+  result.state.max_row = state.info.max_row;
+  result.state.state_digest = StateDigest(state.info);
+  result.state.reclaim_due = state.reclaim_due;
+  result.state.tag = t;
+  for (const SyncRecord& r : state.incoming) result.state.points.emplace_back(SyncPointKey(r.remote_id, true), r.sync_point);
+  for (const SyncRecord& r : state.outgoing) result.state.points.emplace_back(SyncPointKey(r.remote_id, false), r.sync_point);
+  return result;
+}
+
+}  // namespace dbrepl

@@ -1,0 +1,160 @@
+// StateCache: a database's replication state (ReplicationState, in compact
+// form) remembered while its files are unchanged, so that a replicator learns
+// that nothing needs doing from two stat(2) calls instead of opening SQLite.
+//
+//   StateCache cache(/*max_entries=*/1 << 20);
+//   ASSIGN_OR_RETURN(CachedState s, cache.Read(DbType::kContainer, db_file, broker_options, reclaim_age));
+//   if (s.max_row <= s.Point(peer_id, /*incoming=*/false)) { /* in sync */ }
+//
+// The key is the database file's path; the entry is valid while the identity
+// of the file and of its .pending (device, inode, size, mtime and ctime in
+// nanoseconds; a missing .pending counts) is the one it was read at. Every
+// write, by dbrepl or by Swift's servers writing the same files, changes the
+// file's or the .pending's mtime or size, and a replacement its inode, so an
+// entry cannot outlive the state it describes. One rule keeps that true with
+// coarse file timestamps (Linux stamps files from a clock that ticks every
+// few ms): an entry is only stored if both files were last modified before
+// the coarse clock's value at the first stat, so any later write lands in a
+// later tick and changes the mtime (git's "racily clean" rule). A state read
+// while the file changed (the two stats around the read differ) is not
+// stored either.
+//
+// Memory: about 200 bytes an entry (identity, binary hash and id, a 16-byte
+// digest of timestamps and metadata, max_row, reclaim time, up to four sync
+// points inline; ids that are not "<uuid>-<device>" and more points spill to
+// the heap). At max_entries the cache drops arbitrary entries; a dropped
+// entry is re-read from SQLite on its next use. Nothing is persisted: after a
+// restart the cache fills as databases are visited.
+//
+// Thread-safe.
+#ifndef DBREPL_COMMON_DB_STATE_CACHE_H_
+#define DBREPL_COMMON_DB_STATE_CACHE_H_
+
+#include <array>
+#include <functional>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/db/broker.h"
+#include "common/db/records.h"
+
+namespace dbrepl {
+
+// What stat(2) says of a database file and its .pending.
+struct DbFileIdentity {
+  uint64_t dev = 0, ino = 0;
+  int64_t size = 0, mtime_ns = 0, ctime_ns = 0;
+  uint64_t pending_ino = 0;  // 0: no .pending.
+  int64_t pending_size = 0, pending_mtime_ns = 0;
+  bool operator==(const DbFileIdentity& o) const {
+    return dev == o.dev && ino == o.ino && size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns &&
+           pending_ino == o.pending_ino && pending_size == o.pending_size && pending_mtime_ns == o.pending_mtime_ns;
+  }
+  bool operator!=(const DbFileIdentity& o) const { return !(*this == o); }
+};
+
+// lstat(2) of the database file, stat(2) of its .pending. NOT_FOUND if the
+// database file does not exist; FAILED_PRECONDITION if it is not a regular
+// file (a symlink, say).
+absl::StatusOr<DbFileIdentity> StatDbFile(const std::string& db_file);
+
+// MD5 of created_at, put_timestamp, delete_timestamp and metadata: equal
+// digests mean a Sync would have nothing to merge either way.
+std::array<uint8_t, 16> StateDigest(const ReplicationInfo& info);
+
+// What the cache knows of a database.
+struct CachedState {
+  std::string hash;  // 32 hex digits.
+  std::string id;
+  int64_t max_row = -1;
+  std::array<uint8_t, 16> state_digest{};
+  double reclaim_due = 0;
+  uint32_t tag = 0;  // The owner's (StateCache::Read's `tag`).
+  // The point for `remote_id` in the incoming or outgoing table; -1 if none.
+  int64_t Point(const std::string& remote_id, bool incoming) const;
+  // Sync points by a 63-bit digest of the remote id, the top bit set for the
+  // incoming table.
+  std::vector<std::pair<uint64_t, int64_t>> points;
+};
+
+// The key CachedState::points uses for `remote_id`.
+uint64_t SyncPointKey(const std::string& remote_id, bool incoming);
+
+class StateCache {
+ public:
+  explicit StateCache(size_t max_entries = 1 << 20) : max_entries_(max_entries) {}
+
+  struct Result {
+    CachedState state;
+    bool from_cache = false;
+    // The broker, when SQLite had to be opened (to read, or to reclaim).
+    std::unique_ptr<DatabaseBroker> broker;
+    DbFileIdentity identity;
+  };
+
+  // The state of `db_file`: from the cache if its files are unchanged, else
+  // opened (with `options`) and read in one snapshot (GetReplicationState)
+  // and remembered when the rule above allows. `before_read`, if set, runs
+  // on a freshly opened broker first (the agent reclaims there) and may
+  // fail the read. `tag` is stored with a fresh entry (the agent keeps the
+  // ring partition key of the database's names in it).
+  // Errors are the broker's (NOT_FOUND, DATA_LOSS, ...).
+  absl::StatusOr<Result> Read(DbType type, const std::string& db_file, const BrokerOptions& options,
+                              double reclaim_age,
+                              const std::function<absl::Status(DatabaseBroker&)>& before_read = nullptr,
+                              const std::function<uint32_t(const ReplicationInfo&)>& tag = nullptr);
+
+  // The cached state if `identity` is still the one it was read at.
+  absl::optional<CachedState> Get(const std::string& db_file, const DbFileIdentity& identity);
+  // Stores `state`, read between two stats that both gave `identity`, the
+  // first at coarse time `coarse_before_ns`. Refused (false) if the rule
+  // above does not allow it.
+  bool Put(const std::string& db_file, const DbFileIdentity& identity, int64_t coarse_before_ns,
+           const ReplicationState& state, uint32_t tag);
+  void Erase(const std::string& db_file);
+  size_t size() const;
+
+  // CLOCK_REALTIME_COARSE in ns: the clock file timestamps come from.
+  static int64_t CoarseNowNs();
+
+  static constexpr uint16_t kNoDevice = 0xffff;
+  static constexpr int kInlinePoints = 4;
+
+ private:
+  // The compact form (see the memory note above).
+  struct Entry {
+    DbFileIdentity identity;
+    std::array<uint8_t, 16> hash{};
+    std::array<uint8_t, 16> state_digest{};
+    std::array<uint8_t, 16> id_uuid{};
+    int64_t max_row = -1;
+    double reclaim_due = 0;
+    uint32_t tag = 0;
+    uint16_t id_device = kNoDevice;  // Index into devices_.
+    uint8_t n_points = 0;
+    std::pair<uint64_t, int64_t> points[kInlinePoints];
+    // An id that is not "<uuid>-<device>", and points beyond kInlinePoints.
+    struct Overflow {
+      std::string id;
+      std::vector<std::pair<uint64_t, int64_t>> points;
+    };
+    std::unique_ptr<Overflow> overflow;
+  };
+  using Key = std::pair<uint64_t, uint64_t>;
+  static Key KeyOf(const std::string& db_file);
+
+  const size_t max_entries_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<Key, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  // Device suffixes of ids ("<uuid>-<device>"), interned.
+  std::vector<std::string> devices_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dbrepl
+
+#endif  // DBREPL_COMMON_DB_STATE_CACHE_H_

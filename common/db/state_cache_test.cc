@@ -1,0 +1,117 @@
+#include "common/db/state_cache.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/testing/db_test_util.h"
+#include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
+
+namespace dbrepl {
+namespace {
+
+using ::dbrepl::testing::NewDbPath;
+
+ObjectRecord Obj(const std::string& name, int i) {
+  ObjectRecord o;
+  o.name = name;
+  o.created_at = absl::StrCat(1700000000 + i, ".00000");
+  return o;
+}
+
+class StateCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = NewDbPath(DbType::kContainer);
+    auto b = DatabaseBroker::Create(DbType::kContainer, path_, "a", "c", "0000000001.00000");
+    ASSERT_OK(b);
+    ASSERT_OK((*b)->PutObject(Obj("o1", 1)));
+    ASSERT_OK((*b)->MergeSyncs({SyncRecord{"peer-a", 1, 0}}, /*incoming=*/true));
+  }
+  // A read made once the file's last write is in an earlier clock tick
+  // than the read's first stat: waits on the coarse clock itself, which is
+  // what the rule is about.
+  StateCache::Result ReadSettled() {
+    absl::StatusOr<DbFileIdentity> stat = StatDbFile(path_);
+    EXPECT_OK(stat);
+    DbFileIdentity id = stat.ok() ? *stat : DbFileIdentity();
+    while (StateCache::CoarseNowNs() <= std::max(id.mtime_ns, id.ctime_ns)) usleep(1000);
+    auto r = cache_.Read(DbType::kContainer, path_, BrokerOptions(), 604800);
+    EXPECT_OK(r);
+    return r.ok() ? *std::move(r) : StateCache::Result();
+  }
+  std::string path_;
+  StateCache cache_;
+};
+
+TEST_F(StateCacheTest, AnUnchangedDatabaseIsServedWithoutSqlite) {
+  StateCache::Result first = ReadSettled();
+  EXPECT_FALSE(first.from_cache);
+  EXPECT_NE(first.broker, nullptr);
+  StateCache::Result second = ReadSettled();
+  EXPECT_TRUE(second.from_cache);
+  EXPECT_EQ(second.broker, nullptr);
+  EXPECT_EQ(second.state.hash, first.state.hash);
+  EXPECT_EQ(second.state.id, first.state.id);
+  EXPECT_EQ(second.state.max_row, 1);
+  EXPECT_EQ(second.state.Point("peer-a", /*incoming=*/true), 1);
+  EXPECT_EQ(second.state.Point("peer-a", /*incoming=*/false), -1);
+  EXPECT_EQ(second.state.state_digest, first.state.state_digest);
+}
+
+TEST_F(StateCacheTest, AnyWriteInvalidatesIt) {
+  ReadSettled();
+  ASSERT_TRUE(ReadSettled().from_cache);
+  {  // A direct merge.
+    auto b = DatabaseBroker::Open(DbType::kContainer, path_);
+    ASSERT_OK((*b)->PutObject(Obj("o2", 2)));
+  }
+  StateCache::Result r = ReadSettled();
+  EXPECT_FALSE(r.from_cache);
+  EXPECT_EQ(r.state.max_row, 2);
+  ASSERT_TRUE(ReadSettled().from_cache);
+  {  // Swift's way: an entry appended to .pending.
+    auto b = DatabaseBroker::Open(DbType::kContainer, path_);
+    ASSERT_OK((*b)->PutObject(Obj("o3", 3), /*use_pending=*/true));
+  }
+  r = ReadSettled();
+  EXPECT_FALSE(r.from_cache);
+  EXPECT_EQ(r.state.max_row, 3);  // Flushed by the read.
+}
+
+TEST_F(StateCacheTest, AReplacedFileIsNotTheCachedOne) {
+  ReadSettled();
+  ASSERT_TRUE(ReadSettled().from_cache);
+  std::string other = NewDbPath(DbType::kContainer);
+  {
+    auto b = DatabaseBroker::Create(DbType::kContainer, other, "a", "c", "0000000001.00000");
+    ASSERT_OK(b);
+  }
+  ASSERT_EQ(rename(other.c_str(), path_.c_str()), 0);
+  StateCache::Result r = ReadSettled();
+  EXPECT_FALSE(r.from_cache);
+  EXPECT_EQ(r.state.max_row, -1);
+}
+
+TEST_F(StateCacheTest, AFileModifiedInTheCurrentClockTickIsNotStored) {
+  ASSERT_OK_AND_ASSIGN(DbFileIdentity id, StatDbFile(path_));
+  ReplicationState state;
+  state.info.hash = "00000000000000000000000000000000";
+  EXPECT_FALSE(cache_.Put(path_, id, /*coarse_before_ns=*/id.mtime_ns, state, 0));
+  EXPECT_TRUE(cache_.Put(path_, id, std::max(id.mtime_ns, id.ctime_ns) + 1, state, 0));
+  EXPECT_TRUE(cache_.Get(path_, id).has_value());
+}
+
+TEST_F(StateCacheTest, StaysWithinItsBound) {
+  StateCache small(2);
+  ASSERT_OK_AND_ASSIGN(DbFileIdentity id, StatDbFile(path_));
+  ReplicationState state;
+  state.info.hash = "00000000000000000000000000000000";
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(small.Put(absl::StrCat(path_, i), id, std::max(id.mtime_ns, id.ctime_ns) + 1, state, 0));
+  }
+  EXPECT_LE(small.size(), 2u);
+}
+
+}  // namespace
+}  // namespace dbrepl
