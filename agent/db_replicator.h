@@ -54,6 +54,9 @@ struct ReplicatorOptions {
   std::string recon_cache_path = "/var/cache/swift";
   HashPathConfig hash_config;
   absl::Duration progress_interval = absl::Seconds(30);
+  // Databases whose replication state is remembered between passes (about
+  // 200 bytes each; see common/db/state_cache.h).
+  size_t state_cache_entries = 1 << 20;
   // Retries of a database whose peer was at capacity, later in the pass.
   int busy_retries = 3;
   absl::Duration busy_backoff = absl::Milliseconds(500);

@@ -4,6 +4,9 @@
 // chosen way at a chosen moment cannot be had on demand from a real one.
 #include "agent/db_replicator.h"
 
+#include "agent/partition_replicator.h"
+#include "common/db/state_cache.h"
+
 #include <functional>
 #include <map>
 
@@ -42,9 +45,13 @@ class FakePeers : public PeerClient {
     ++calls[ref.device()].sync;
     return on_sync(ref, info);
   }
+  std::function<absl::StatusOr<v1::SyncPartitionResponse>(const v1::SyncPartitionRequest&)> on_sync_partition;
+  int sync_partition_calls = 0;
   absl::StatusOr<v1::SyncPartitionResponse> SyncPartition(const PeerAddress&,
-                                                          const v1::SyncPartitionRequest&) override {
-    return absl::UnimplementedError("not scripted");
+                                                          const v1::SyncPartitionRequest& req) override {
+    ++sync_partition_calls;
+    if (!on_sync_partition) return absl::UnimplementedError("not scripted");
+    return on_sync_partition(req);
   }
   absl::StatusOr<UsyncResult> MergeItems(const PeerAddress&, const v1::DbRef& ref, const RowSource& rows,
                                          int64_t point, const std::string&, int per_diff, int max_diffs,
@@ -316,6 +323,145 @@ TEST_F(DbReplicatorTest, ADatabaseInFlightIsNotReplicatedTwice) {
   DbOutcome o = Replicate(path, part, me);
   EXPECT_EQ(o.local_action, LocalAction::kBusy);
   EXPECT_EQ(peers_.calls.size(), 0u);
+}
+
+// The partition path: what is in sync costs one SyncPartition per peer.
+class PartitionReplicatorTest : public DbReplicatorTest {
+ protected:
+  // A peer whose replicas equal ours: answers from what the sender says.
+  void PeersInSync() {
+    peers_.on_sync_partition = [this](const v1::SyncPartitionRequest& req) {
+      v1::SyncPartitionResponse resp;
+      for (const v1::DbDigest& d : req.dbs()) {
+        v1::PeerDbState* a = resp.add_dbs();
+        a->set_presence(v1::PeerDbState::PRESENT);
+        a->set_id("id-" + req.device());
+        a->set_max_row(d.max_row());
+        a->set_point(peer_points_ ? d.max_row() : -1);  // Raised on the hash match, or not there at all.
+        a->set_rows_hash_equal(true);
+        a->set_state_equal(true);
+      }
+      return resp;
+    };
+  }
+  std::vector<DbOutcome> Pass(const std::vector<std::string>& paths, int64_t part, int dev) {
+    DbReplicator per_db(options_, ring_.get(), &peers_, &rsync_, &recorder_, &locks_);
+    PartitionReplicator p(options_, ring_.get(), &peers_, &per_db, &recorder_, &locks_, &cache_);
+    std::vector<WalkItem> items;
+    for (const std::string& path : paths) items.push_back(WalkItem{part, path, dev, absl::StrCat("d", dev)});
+    // Settle the coarse clock past the files' last writes, so the cache may
+    // keep what it reads.
+    int64_t newest = 0;
+    for (const std::string& path : paths) {
+      if (auto id = StatDbFile(path); id.ok()) newest = std::max({newest, id->mtime_ns, id->ctime_ns});
+    }
+    while (StateCache::CoarseNowNs() <= newest) usleep(1000);
+    return p.Replicate(items);
+  }
+  int SyncCalls() {
+    int n = 0;
+    for (auto& [dev, c] : peers_.calls) n += c.sync;
+    return n;
+  }
+  StateCache cache_;
+  bool peer_points_ = true;
+};
+
+TEST_F(PartitionReplicatorTest, InSyncDatabasesCostOneCallPerPeerAndNoSqliteOnceCached) {
+  // Two databases in one partition, on its first primary.
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  std::string b;
+  for (int k = 0; b.empty(); ++k) {
+    if (Partition(absl::StrCat("x", k)) == part) b = MakeDb(me, absl::StrCat("x", k), 3, part);
+  }
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a, b}, part, me);
+  ASSERT_EQ(out.size(), 2u);
+  for (const DbOutcome& o : out) {
+    EXPECT_TRUE(o.success);
+    EXPECT_THAT(Results(o), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  }
+  EXPECT_EQ(peers_.sync_partition_calls, 2);  // One per peer, both databases in it.
+  EXPECT_EQ(SyncCalls(), 0);
+  EXPECT_EQ(stats_.Snapshot().no_change, 4);
+  EXPECT_EQ(stats_.Snapshot().success, 4);
+  EXPECT_EQ(stats_.Snapshot().attempted, 2);
+  EXPECT_EQ(cache_.size(), 2u);
+  // Unchanged: the next pass reads nothing but two stats a database.
+  Pass({a, b}, part, me);
+  EXPECT_EQ(SyncCalls(), 0);
+  EXPECT_EQ(stats_.Snapshot().no_change, 8);
+}
+
+TEST_F(PartitionReplicatorTest, WhatIsNotInSyncTakesSwiftsPathForThatDatabaseOnly) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  std::string b;
+  for (int k = 0; b.empty(); ++k) {
+    if (Partition(absl::StrCat("x", k)) == part) b = MakeDb(me, absl::StrCat("x", k), 3, part);
+  }
+  const std::string b_hash = HashOf(b);
+  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
+    v1::SyncPartitionResponse resp;
+    for (const v1::DbDigest& d : req.dbs()) {
+      v1::PeerDbState* s = resp.add_dbs();
+      if (d.hash() == b_hash) {
+        s->set_presence(v1::PeerDbState::MISSING);
+        continue;
+      }
+      s->set_presence(v1::PeerDbState::PRESENT);
+      s->set_id("id-" + req.device());
+      s->set_point(d.max_row());
+      s->set_rows_hash_equal(true);
+      s->set_state_equal(true);
+    }
+    return resp;
+  };
+  peers_.on_sync = [](const v1::DbRef&, const ReplicationInfo&) -> absl::StatusOr<v1::SyncResponse> {
+    return DbNotFoundError("no db");
+  };
+  std::vector<DbOutcome> out = Pass({a, b}, part, me);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_THAT(Results(out[1]), ElementsAre(PeerResult::kRsync, PeerResult::kRsync));
+  EXPECT_EQ(SyncCalls(), 2);  // Only the missing database, once per peer.
+}
+
+TEST_F(PartitionReplicatorTest, AHashMatchIsRecordedSoTheNextPassIsNoChange) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  peer_points_ = false;  // The peers hold the same rows but no point for us.
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a}, part, me);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kHashmatch, PeerResult::kHashmatch));
+  out = Pass({a}, part, me);  // Our outgoing points now cover max_row.
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(SyncCalls(), 0);
+}
+
+TEST_F(PartitionReplicatorTest, AnUnreachablePeerSendsEveryDatabaseSwiftsWay) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  peers_.on_sync_partition = [](const v1::SyncPartitionRequest&) -> absl::StatusOr<v1::SyncPartitionResponse> {
+    return DeviceUnavailableError("not mounted");
+  };
+  std::vector<DbOutcome> out = Pass({a}, part, me);
+  EXPECT_EQ(SyncCalls(), 2);  // Both peers through Sync (the fake answers in sync).
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+}
+
+TEST_F(PartitionReplicatorTest, AHandoffCopyIsNeverOnTheFastPath) {
+  int64_t part = Partition("c");
+  int me = Handoff(part);
+  std::string a = MakeDb(me, "c", 5, part);
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a}, part, me);
+  EXPECT_EQ(peers_.sync_partition_calls, 0);
+  EXPECT_EQ(out[0].local_action, LocalAction::kRemoved);
 }
 
 }  // namespace

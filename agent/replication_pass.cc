@@ -47,7 +47,9 @@ ReplicationPass::ReplicationPass(ReplicatorOptions options, ReloadingRing* ring,
       env_(env),
       recorder_(&stats_, metrics),
       locks_(options_.type),
+      cache_(options_.state_cache_entries),
       replicator_(options_, ring, peers, rsync, &recorder_, &locks_, env),
+      partitions_(options_, ring, peers, &replicator_, &recorder_, &locks_, &cache_, env),
       progress_(options_.type) {}
 
 absl::StatusOr<int> ReplicationPass::LocalDeviceId(const std::string& device) const {
@@ -141,8 +143,8 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
   progress_.Start();
   std::atomic<bool> all_ok{true};
 
-  // Work: the walk, then databases whose peer was at capacity, each after
-  // its backoff.
+  // Work: the walk, partition by partition, then databases whose peer was
+  // at capacity, one by one, each after its backoff.
   struct Retry {
     WalkItem item;
     absl::Time not_before;
@@ -152,16 +154,17 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
   bool walk_done = false;
   int in_flight = 0;
   std::deque<Retry> retries;
-  auto next_work = [&](WalkItem* item, int* attempt) -> bool {
+  // Fills `partition` (a walk step) or `retry` (one database); false when
+  // the pass has nothing left.
+  auto next_work = [&](std::vector<WalkItem>* partition, absl::optional<Retry>* retry) -> bool {
     absl::MutexLock lock(&work_mu);
     while (!stop_requested_) {
       if (!walk_done) {
-        limiter.Wait();
-        absl::optional<WalkItem> next = walker.Next();
+        std::vector<WalkItem> items = walker.NextPartition();
         progress_.SetTotal(walker.EstimatedTotal(), walker.done());
-        if (next.has_value()) {
-          *item = std::move(*next);
-          *attempt = 0;
+        if (!items.empty()) {
+          for (size_t k = 0; k < items.size(); ++k) limiter.Wait();
+          *partition = std::move(items);
           ++in_flight;
           return true;
         }
@@ -170,8 +173,7 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
       if (!retries.empty()) {
         absl::Time due = retries.front().not_before;
         if (env_->Now() >= due) {
-          *item = std::move(retries.front().item);
-          *attempt = retries.front().attempt;
+          *retry = std::move(retries.front());
           retries.pop_front();
           ++in_flight;
           return true;
@@ -188,21 +190,31 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
     }
     return false;
   };
+  auto account = [&](const WalkItem& item, const DbOutcome& o, int attempt) ABSL_EXCLUSIVE_LOCKS_REQUIRED(work_mu) {
+    if (o.retry_later && attempt < options_.busy_retries && !stop_requested_) {
+      absl::Duration backoff = options_.busy_backoff * (1 << attempt);
+      retries.push_back({item, env_->Now() + backoff, attempt + 1});
+      return;
+    }
+    if (!o.success) all_ok = false;
+    progress_.AddDone();
+  };
   auto worker = [&]() {
-    WalkItem item;
-    int attempt = 0;
-    while (next_work(&item, &attempt)) {
-      DbOutcome o = replicator_.ReplicateDb(item.partition, item.db_file, item.node_id);
-      bool again = o.retry_later && attempt < options_.busy_retries && !stop_requested_;
-      absl::MutexLock lock(&work_mu);
-      --in_flight;
-      if (again) {
-        absl::Duration backoff = options_.busy_backoff * (1 << attempt);
-        retries.push_back({item, env_->Now() + backoff, attempt + 1});
-        continue;
+    while (true) {
+      std::vector<WalkItem> partition;
+      absl::optional<Retry> retry;
+      if (!next_work(&partition, &retry)) return;
+      if (retry.has_value()) {
+        DbOutcome o = replicator_.ReplicateDb(retry->item.partition, retry->item.db_file, retry->item.node_id);
+        absl::MutexLock lock(&work_mu);
+        --in_flight;
+        account(retry->item, o, retry->attempt);
+      } else {
+        std::vector<DbOutcome> outcomes = partitions_.Replicate(partition);
+        absl::MutexLock lock(&work_mu);
+        --in_flight;
+        for (size_t k = 0; k < partition.size(); ++k) account(partition[k], outcomes[k], 0);
       }
-      if (!o.success) all_ok = false;
-      progress_.AddDone();
       if (metrics_ != nullptr) {
         ProgressSnapshot p = progress_.Snapshot();
         metrics_->SetProgress(p.done, std::max(p.total, p.done));

@@ -32,6 +32,8 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/agent_metrics.h"
 #include "agent/db_replicator.h"
+#include "agent/partition_replicator.h"
+#include "common/db/state_cache.h"
 #include "agent/outcome.h"
 #include "agent/pass_stats.h"
 #include "agent/peer_client.h"
@@ -75,6 +77,9 @@ class ReplicationPass {
     return replicator_.ReplicateDb(partition, db_file, node_id);
   }
 
+  // Databases whose state the agent remembers between passes.
+  const StateCache& cache() const { return cache_; }
+
   // Asks a running pass to stop after the databases in flight (SIGTERM).
   void RequestStop() { stop_requested_ = true; }
 
@@ -98,7 +103,9 @@ class ReplicationPass {
   StatsCollector stats_;
   OutcomeRecorder recorder_;
   ReplicationLocks locks_;
+  StateCache cache_;
   DbReplicator replicator_;
+  PartitionReplicator partitions_;
   // Done/total of the running pass; PassProgress counts are derived from it.
   ProgressReporter progress_;
   std::atomic<bool> stop_requested_{false};

@@ -1,0 +1,207 @@
+#include "agent/partition_replicator.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "agent/replication_plan.h"
+#include "common/db/state_cache.h"
+#include "common/errors.h"
+#include "common/fs_util.h"
+#include "common/hash_path.h"
+#include "common/rpc/proto_convert.h"
+#include "glog/logging.h"
+
+namespace dbrepl::agent {
+
+// One database on the fast path.
+struct PartitionReplicator::Candidate {
+  size_t index;  // Into the partition's items.
+  std::unique_ptr<ReplicationLocks::Held> held;
+  StateCache::Result read;
+  std::vector<PeerResult> results;  // Per target; kError until answered in sync.
+  std::vector<std::pair<std::string, int64_t>> hashmatch_points;  // (peer id, point) to record.
+  bool fallback = false;
+};
+
+PartitionReplicator::PartitionReplicator(const ReplicatorOptions& options, ReloadingRing* ring, PeerClient* peers,
+                                         DbReplicator* per_db, OutcomeRecorder* recorder, ReplicationLocks* locks,
+                                         StateCache* cache, Env* env)
+    : options_(options),
+      ring_(ring),
+      peers_(peers),
+      per_db_(per_db),
+      recorder_(recorder),
+      locks_(locks),
+      cache_(cache),
+      env_(env) {}
+
+std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem>& items) {
+  std::vector<DbOutcome> outcomes(items.size());
+  if (items.empty()) return outcomes;
+  std::vector<bool> done(items.size(), false);
+  auto per_db = [&](size_t i) {
+    outcomes[i] = per_db_->ReplicateDb(items[i].partition, items[i].db_file, items[i].node_id);
+    done[i] = true;
+  };
+  auto finish_rest_per_db = [&] {
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!done[i]) per_db(i);
+    }
+  };
+
+  const int64_t partition = items.front().partition;
+  const int node_id = items.front().node_id;
+  std::shared_ptr<const Ring> ring = ring_->Get();
+  std::vector<RingNode> primaries = ring->GetPartNodes(partition);
+  const bool primary = std::any_of(primaries.begin(), primaries.end(), [&](const RingNode& n) { return n.id == node_id; });
+  std::vector<RingNode> targets = PushTargets(primaries, node_id);
+  targets.erase(std::remove_if(targets.begin(), targets.end(), [&](const RingNode& n) { return n.id == node_id; }),
+                targets.end());
+  // Handoffs and odd rings take Swift's path (removal, handoff search).
+  if (!primary || targets.empty()) {
+    finish_rest_per_db();
+    return outcomes;
+  }
+
+  const double now = env_->NowSeconds();
+  BrokerOptions bo;
+  bo.lock_timeout = absl::Seconds(30);
+  auto reclaim = [&](DatabaseBroker& broker) -> absl::Status {
+    absl::StatusOr<int> tmp = ReclaimTmpFiles(Dirname(broker.db_file()),
+                                              absl::FromUnixSeconds(0) + absl::Seconds(now - options_.reclaim_age));
+    if (!tmp.ok()) LOG(WARNING) << broker.db_file() << ": reclaiming .tmp files: " << tmp.status();
+    return broker.Reclaim(now - options_.reclaim_age, now - 2 * options_.reclaim_age);
+  };
+  auto part_key = [&](const ReplicationInfo& info) -> uint32_t {
+    Md5Digest d = HashPathRaw(options_.hash_config, info.account,
+                              options_.type == DbType::kContainer ? info.container : "");
+    return (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) | uint32_t{d[3]};
+  };
+
+  std::vector<Candidate> candidates;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string hash = HashOf(items[i].db_file);
+    absl::StatusOr<ReplicationLocks::Held> held = locks_->TryLock(DeviceDirOf(options_.devices, items[i].db_file), hash);
+    if (!held.ok()) {
+      outcomes[i].local_action = LocalAction::kBusy;
+      outcomes[i].success = true;
+      recorder_->Local(LocalAction::kBusy, DbLogPrefix(options_.type, options_.devices, items[i].db_file, nullptr),
+                       held.status().message());
+      done[i] = true;
+      continue;
+    }
+    Candidate c;
+    c.index = i;
+    c.held = std::make_unique<ReplicationLocks::Held>(*std::move(held));
+    absl::StatusOr<StateCache::Result> read =
+        cache_->Read(options_.type, items[i].db_file, bo, options_.reclaim_age, reclaim, part_key);
+    if (!read.ok() || read->state.hash.size() != 32 || read->state.id.empty()) continue;  // Per database.
+    if (read->from_cache && read->state.reclaim_due <= now) continue;  // Reclaim due: per database.
+    if (!read->from_cache && read->state.reclaim_due <= now) continue;  // Reclaimable database: per database.
+    if (static_cast<int64_t>(read->state.tag >> ring->part_shift()) != partition) continue;  // Misplaced.
+    c.read = *std::move(read);
+    c.results.assign(targets.size(), PeerResult::kError);
+    candidates.push_back(std::move(c));
+  }
+
+  for (size_t t = 0; t < targets.size() && !candidates.empty(); ++t) {
+    const RingNode& node = targets[t];
+    v1::SyncPartitionRequest req;
+    req.set_type(ToProto(options_.type));
+    req.set_device(node.device);
+    req.set_partition(partition);
+    std::vector<Candidate*> asked;
+    for (Candidate& c : candidates) {
+      if (c.fallback) continue;
+      const CachedState& s = c.read.state;
+      v1::DbDigest* d = req.add_dbs();
+      d->set_hash(HashOf(items[c.index].db_file));
+      d->set_id(s.id);
+      d->set_max_row(s.max_row);
+      d->set_rows_hash(s.hash);
+      d->set_state_digest(std::string(reinterpret_cast<const char*>(s.state_digest.data()), s.state_digest.size()));
+      asked.push_back(&c);
+    }
+    if (asked.empty()) break;
+    absl::StatusOr<v1::SyncPartitionResponse> resp =
+        peers_->SyncPartition(PeerAddress{node.replication_ip, node.replication_port}, req);
+    if (!resp.ok()) {
+      // Unreachable, unmounted (a handoff is needed), at capacity: Swift's
+      // path decides, database by database.
+      VLOG(1) << ServerType(options_.type) << " partition " << partition << " peer " << NodeName(node)
+              << ": SyncPartition: " << resp.status();
+      for (Candidate* c : asked) c->fallback = true;
+      break;
+    }
+    for (size_t k = 0; k < asked.size(); ++k) {
+      Candidate& c = *asked[k];
+      const v1::PeerDbState& a = resp->dbs(static_cast<int>(k));
+      const CachedState& s = c.read.state;
+      if (a.presence() != v1::PeerDbState::PRESENT || !a.state_equal()) {
+        c.fallback = true;
+        continue;
+      }
+      // Swift's _in_sync, then its hash match.
+      if (std::max(a.point(), s.Point(a.id(), /*incoming=*/false)) >= s.max_row) {
+        c.results[t] = PeerResult::kNoChange;
+      } else if (a.rows_hash_equal()) {
+        // The peer holds our rows (equal hashes, each read in one snapshot)
+        // but could not raise its point: ours records what it holds.
+        c.results[t] = PeerResult::kHashmatch;
+        c.hashmatch_points.emplace_back(a.id(), s.max_row);
+      } else {
+        c.fallback = true;
+      }
+    }
+  }
+
+  for (Candidate& c : candidates) {
+    const size_t i = c.index;
+    const std::string& db_file = items[i].db_file;
+    if (c.fallback || std::find(c.results.begin(), c.results.end(), PeerResult::kError) != c.results.end()) {
+      c.read.broker.reset();
+      c.held.reset();  // ReplicateDb takes it again.
+      continue;        // Per database, below.
+    }
+    if (!c.hashmatch_points.empty()) {
+      std::vector<SyncRecord> points;
+      for (auto& [id, point] : c.hashmatch_points) points.push_back(SyncRecord{id, point, 0});
+      absl::Status recorded = [&]() -> absl::Status {
+        std::unique_ptr<DatabaseBroker> broker = std::move(c.read.broker);
+        if (broker == nullptr) {
+          absl::StatusOr<std::unique_ptr<DatabaseBroker>> b = DatabaseBroker::Open(options_.type, db_file, bo);
+          if (!b.ok()) return b.status();
+          broker = *std::move(b);
+        }
+        return broker->MergeSyncs(points, /*incoming=*/false);
+      }();
+      if (!recorded.ok()) {
+        c.held.reset();
+        continue;  // Per database.
+      }
+    }
+    recorder_->Attempted();
+    DbOutcome& out = outcomes[i];
+    out.ring_partition = partition;
+    out.success = true;
+    for (size_t t = 0; t < targets.size(); ++t) {
+      NodeOutcome o;
+      o.node = targets[t];
+      o.result = c.results[t];
+      o.success = true;
+      recorder_->PeerDone(o, DbLogPrefix(options_.type, options_.devices, db_file, &targets[t]));
+      out.peers.push_back(std::move(o));
+    }
+    std::set<std::pair<std::string, std::string>> distinct;
+    for (const RingNode& n : targets) distinct.emplace(n.replication_ip, n.device);
+    recorder_->Targets(static_cast<int64_t>(distinct.size()), {});
+    done[i] = true;
+  }
+  candidates.clear();  // Releases the remaining locks before the per-database path.
+  finish_rest_per_db();
+  return outcomes;
+}
+
+}  // namespace dbrepl::agent
