@@ -51,6 +51,9 @@ DEFINE_string(rsync_hosts_allow, "",
 DEFINE_int32(rsync_max_connections, 16,
              "Connections per module the built-in rsync daemon accepts at once; more are refused and "
              "retried by their senders next pass.");
+DEFINE_double(sync_point_write_delay, 60,
+              "Seconds a sync point raised on a hash match in the partition handshake is held in memory "
+              "before it is written (a lost one only costs a hash comparison).");
 DEFINE_double(shutdown_grace_seconds, 10, "On SIGTERM, how long in-flight calls may run before they are cancelled.");
 
 namespace {
@@ -205,10 +208,21 @@ int main(int argc, char** argv) {
       }
     } while (!stop_readiness.WaitForNotificationWithTimeout(absl::Seconds(5)));
   });
+  // Sync points raised in the partition handshake are written behind.
+  absl::Notification stop_flusher;
+  std::thread flusher([&]() {
+    while (!stop_flusher.WaitForNotificationWithTimeout(absl::Seconds(5))) {
+      service.rpc().FlushPendingPoints(absl::Seconds(FLAGS_sync_point_write_delay), 2000);
+    }
+  });
   dbrepl::WaitForShutdownSignal();
+  stop_flusher.Notify();
+  flusher.join();
   stop_readiness.Notify();
   readiness.join();
   server.Shutdown(absl::Seconds(FLAGS_shutdown_grace_seconds));
   if (rsyncd != nullptr) rsyncd->Stop();
+  int flushed = service.rpc().FlushPendingPoints(absl::ZeroDuration(), 1 << 30);
+  if (flushed > 0) LOG(INFO) << "wrote the held sync points of " << flushed << " databases";
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/db/broker.h"
+#include "common/db/state_cache.h"
 #include "common/rpc/grpc_status.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
@@ -596,6 +597,76 @@ TEST_F(PeerServiceTest, CorruptDatabaseIsQuarantinedAndAnsweredAsMissing) {
   EXPECT_EQ(GetReason(s), ErrorReason::kDbQuarantined);
   EXPECT_FALSE(PathExists(DbFile()));
   EXPECT_TRUE(IsDirectory(devices_ + "/sda/quarantined/containers/" + kHash));
+}
+
+v1::DbDigest DigestOf(const ReplicationInfo& info, const std::string& name_hash, const std::string& id) {
+  v1::DbDigest d;
+  d.set_hash(name_hash);
+  d.set_id(id);
+  d.set_max_row(info.max_row);
+  d.set_rows_hash(info.hash);
+  auto digest = StateDigest(info);
+  d.set_state_digest(std::string(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  return d;
+}
+
+TEST_F(PeerServiceTest, SyncPartitionAnswersEveryDatabaseInOneCall) {
+  auto same = CreateContainer(DbFile(kHash), 3);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, same->GetReplicationInfo());
+  v1::SyncPartitionRequest req;
+  req.set_type(v1::CONTAINER);
+  req.set_device("sda");
+  req.set_partition(7);
+  *req.add_dbs() = DigestOf(info, kHash, "sender");      // Same rows, no point yet.
+  *req.add_dbs() = DigestOf(info, kHash2, "sender");     // Not here.
+  ReplicationInfo other = info;
+  other.hash = "0123456789abcdef0123456789abcdef";
+  other.max_row = 9;
+  *req.add_dbs() = DigestOf(other, kHash, "sender2");    // Different rows (named twice: refused below).
+  v1::SyncPartitionResponse resp;
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::SyncPartition, req, &resp)), ErrorReason::kInvalidRequest);
+  req.mutable_dbs()->RemoveLast();
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::SyncPartition, req, &resp));
+  ASSERT_EQ(resp.dbs_size(), 2);
+  const v1::PeerDbState& a = resp.dbs(0);
+  EXPECT_EQ(a.presence(), v1::PeerDbState::PRESENT);
+  EXPECT_EQ(a.id(), info.id);
+  EXPECT_TRUE(a.rows_hash_equal());
+  EXPECT_TRUE(a.state_equal());
+  EXPECT_EQ(a.point(), info.max_row) << "raised on the hash match, as Sync does";
+  EXPECT_EQ(resp.dbs(1).presence(), v1::PeerDbState::MISSING);
+  // Held, not yet written; Sync sees it too; a flush writes it.
+  ASSERT_OK_AND_ASSIGN(int64_t stored, same->GetSync("sender"));
+  EXPECT_EQ(stored, -1);
+  v1::SyncRequest sreq = SyncRequestFor(info, Ref());
+  sreq.set_id("sender");
+  v1::SyncResponse sresp;
+  ASSERT_OK(Sync(sreq, &sresp));
+  EXPECT_EQ(sresp.point(), info.max_row);
+  EXPECT_EQ(service_->rpc().FlushPendingPoints(absl::ZeroDuration(), 100), 1);
+  ASSERT_OK_AND_ASSIGN(stored, same->GetSync("sender"));
+  EXPECT_EQ(stored, info.max_row);
+}
+
+TEST_F(PeerServiceTest, SyncPartitionSaysWhenTimestampsOrRowsDiffer) {
+  auto db = CreateContainer(DbFile(kHash), 3);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, db->GetReplicationInfo());
+  ReplicationInfo newer = info;
+  newer.put_timestamp = "0000000099.00000";
+  newer.hash = "0123456789abcdef0123456789abcdef";
+  v1::SyncPartitionRequest req;
+  req.set_type(v1::CONTAINER);
+  req.set_device("sda");
+  req.set_partition(7);
+  *req.add_dbs() = DigestOf(newer, kHash, "sender");
+  v1::SyncPartitionResponse resp;
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::SyncPartition, req, &resp));
+  EXPECT_FALSE(resp.dbs(0).state_equal());
+  EXPECT_FALSE(resp.dbs(0).rows_hash_equal());
+  EXPECT_EQ(resp.dbs(0).point(), -1);
+  // It merged nothing: that is Sync's job.
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo after, db->GetReplicationInfo());
+  EXPECT_EQ(after.put_timestamp, info.put_timestamp);
 }
 
 }  // namespace

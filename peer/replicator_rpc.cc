@@ -109,6 +109,7 @@ absl::StatusOr<SyncResult> ReplicatorRpc::Sync(const LocatedDb& db, const Remote
         broker->MergeTimestamps(remote.created_at, remote.put_timestamp, remote.delete_timestamp), db));
   }
   ASSIGN_OR_RETURN(result.point, broker->GetSync(remote.id, /*incoming=*/true));
+  result.point = std::max(result.point, points_.Get(db.db_file, info->id, remote.id));
   if (remote.hash == info->hash && result.point < remote.max_row) {
     // Same rows on both sides (e.g. both took the same PUTs from the proxy):
     // record that we hold everything the sender has. Sound because both
@@ -148,12 +149,16 @@ absl::StatusOr<std::vector<PartitionAnswer>> ReplicatorRpc::SyncPartition(const 
     a.presence = PartitionAnswer::Presence::kPresent;
     a.id = s.id;
     a.max_row = s.max_row;
-    a.point = s.Point(e.id, /*incoming=*/true);
+    a.point = std::max(s.Point(e.id, /*incoming=*/true), points_.Get(db.db_file, s.id, e.id));
     a.rows_hash_equal = s.hash == e.rows_hash;
     a.state_equal = s.state_digest == e.state_digest;
     if (a.rows_hash_equal && a.point < e.max_row) {
       // Same rows (read in one snapshot each): we hold everything the sender
-      // has; record it, as Sync does.
+      // has. Sync records that at once; here it is held and written behind.
+      if (points_.Raise(db.db_file, db.type, s.id, e.id, e.max_row)) {
+        a.point = e.max_row;
+        continue;
+      }
       absl::Status raised = [&]() -> absl::Status {
         RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
         std::unique_ptr<DatabaseBroker> broker = std::move(read->broker);
@@ -170,6 +175,12 @@ absl::StatusOr<std::vector<PartitionAnswer>> ReplicatorRpc::SyncPartition(const 
     }
   }
   return answers;
+}
+
+int ReplicatorRpc::FlushPendingPoints(absl::Duration min_age, int max_databases) {
+  return points_.Flush(min_age, max_databases, [this](const std::string& db_file, DbType type) {
+    return DatabaseBroker::Open(type, db_file, OptionsFor(absl::Now() + absl::Seconds(10)));
+  });
 }
 
 absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenForMerge(const LocatedDb& db,

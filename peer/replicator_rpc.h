@@ -42,6 +42,7 @@
 #include "common/db/state_cache.h"
 #include "common/env/env.h"
 #include "peer/db_locator.h"
+#include "peer/pending_points.h"
 
 namespace dbrepl::peer {
 
@@ -115,6 +116,12 @@ class ReplicatorRpc {
                                                              const std::vector<PartitionEntry>& entries,
                                                              absl::Time deadline);
 
+  // Writes the sync points SyncPartition raised in memory (PendingPoints)
+  // that are at least `min_age` old, at most `max_databases` of them; returns
+  // how many databases were written. The peer calls it in the background and
+  // with a zero age at shutdown.
+  int FlushPendingPoints(absl::Duration min_age, int max_databases);
+
   // Opens the database for a MergeItems stream. NOT_FOUND when missing. Each
   // batch is merged with DatabaseBroker::MergeItems, which refuses with
   // UNAVAILABLE/DB_REPLACED once the file at the path is another one.
@@ -162,6 +169,7 @@ class ReplicatorRpc {
 
   const ReplicatorRpcOptions options_;
   StateCache cache_;
+  PendingPoints points_;
   std::function<void(const std::string&)> step_hook_;
 };
 
