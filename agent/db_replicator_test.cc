@@ -80,6 +80,18 @@ class FakePeers : public PeerClient {
     ++calls[ref.device()].complete_rsync;
     return std::string("new-id");
   }
+  absl::StatusOr<v1::CompleteRsyncBatchResponse> CompleteRsyncBatch(const PeerAddress&,
+                                                                    const v1::CompleteRsyncBatchRequest& req,
+                                                                    absl::Duration) override {
+    v1::CompleteRsyncBatchResponse resp;
+    for (const v1::CompleteRsyncRequest& r : req.installs()) {
+      ++calls[r.db().device()].complete_rsync;
+      resp.add_results()->set_new_id("new-id");
+    }
+    ++batch_installs;
+    return resp;
+  }
+  int batch_installs = 0;
   absl::StatusOr<std::string> RsyncThenMerge(const PeerAddress&, const v1::DbRef& ref, const std::string&,
                                              const std::string&, absl::Duration) override {
     ++calls[ref.device()].rsync_then_merge;
@@ -94,6 +106,13 @@ class FakeRsync : public RsyncRunner {
   absl::StatusOr<std::string> Destination(const RingNode& node, const std::string& id) const override {
     return absl::StrCat(node.device, "/tmp/", id);
   }
+  absl::Status PushBatch(const std::vector<std::pair<std::string, std::string>>& files, const RingNode&,
+                         const std::string&, bool) const override {
+    auto* self = const_cast<FakeRsync*>(this);
+    self->batches.push_back(files.size());
+    return absl::OkStatus();
+  }
+  std::vector<size_t> batches;
   absl::Status Push(const std::string&, const std::string&, bool whole_file, bool) const override {
     auto* self = const_cast<FakeRsync*>(this);
     self->pushes.push_back(whole_file);

@@ -231,6 +231,19 @@ absl::StatusOr<std::string> GrpcPeerClient::CompleteRsync(const PeerAddress& pee
   return resp.new_id();
 }
 
+absl::StatusOr<v1::CompleteRsyncBatchResponse> GrpcPeerClient::CompleteRsyncBatch(
+    const PeerAddress& peer, const v1::CompleteRsyncBatchRequest& request, absl::Duration timeout) {
+  v1::CompleteRsyncBatchResponse resp;
+  grpc::ClientContext ctx;
+  Prepare(&ctx, timeout);
+  RETURN_IF_ERROR(FromGrpcStatus(StubFor(peer)->CompleteRsyncBatch(&ctx, request, &resp), ctx));
+  if (resp.results_size() != request.installs_size()) {
+    return absl::InternalError(absl::StrCat("CompleteRsyncBatch to ", peer.ToString(), ": ", resp.results_size(),
+                                            " results for ", request.installs_size(), " installs"));
+  }
+  return resp;
+}
+
 absl::StatusOr<std::string> GrpcPeerClient::RsyncThenMerge(const PeerAddress& peer, const v1::DbRef& ref,
                                                        const std::string& tmp_name, const std::string& db_basename,
                                                        absl::Duration timeout) {

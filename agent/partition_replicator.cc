@@ -68,12 +68,6 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
   const double now = env_->NowSeconds();
   BrokerOptions bo;
   bo.lock_timeout = absl::Seconds(30);
-  auto reclaim = [&](DatabaseBroker& broker) -> absl::Status {
-    absl::StatusOr<int> tmp = ReclaimTmpFiles(Dirname(broker.db_file()),
-                                              absl::FromUnixSeconds(0) + absl::Seconds(now - options_.reclaim_age));
-    if (!tmp.ok()) LOG(WARNING) << broker.db_file() << ": reclaiming .tmp files: " << tmp.status();
-    return broker.Reclaim(now - options_.reclaim_age, now - 2 * options_.reclaim_age);
-  };
   auto part_key = [&](const ReplicationInfo& info) -> uint32_t {
     Md5Digest d = HashPathRaw(options_.hash_config, info.account,
                               options_.type == DbType::kContainer ? info.container : "");
@@ -95,11 +89,12 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
     Candidate c;
     c.index = i;
     c.held = std::make_unique<ReplicationLocks::Held>(*std::move(held));
+    // Nothing is reclaimed here: a database whose state says reclaiming is
+    // due goes the per-database way, which reclaims as Swift does.
     absl::StatusOr<StateCache::Result> read =
-        cache_->Read(options_.type, items[i].db_file, bo, options_.reclaim_age, reclaim, part_key);
+        cache_->Read(options_.type, items[i].db_file, bo, options_.reclaim_age, nullptr, part_key);
     if (!read.ok() || read->state.hash.size() != 32 || read->state.id.empty()) continue;  // Per database.
-    if (read->from_cache && read->state.reclaim_due <= now) continue;  // Reclaim due: per database.
-    if (!read->from_cache && read->state.reclaim_due <= now) continue;  // Reclaimable database: per database.
+    if (read->state.reclaim_due <= now) continue;  // Reclaim due, or a reclaimable database: per database.
     if (static_cast<int64_t>(read->state.tag >> ring->part_shift()) != partition) continue;  // Misplaced.
     c.read = *std::move(read);
     c.results.assign(targets.size(), PeerResult::kError);

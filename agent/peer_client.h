@@ -72,6 +72,9 @@ class PeerClient {
   virtual absl::StatusOr<std::string> CompleteRsync(const PeerAddress& peer, const v1::DbRef& ref,
                                                     const std::string& tmp_name, const std::string& db_basename,
                                                     absl::Duration timeout) = 0;
+  // Many installs in one call (peer.proto CompleteRsyncBatch).
+  virtual absl::StatusOr<v1::CompleteRsyncBatchResponse> CompleteRsyncBatch(
+      const PeerAddress& peer, const v1::CompleteRsyncBatchRequest& request, absl::Duration timeout) = 0;
   virtual absl::StatusOr<std::string> RsyncThenMerge(const PeerAddress& peer, const v1::DbRef& ref,
                                                      const std::string& tmp_name, const std::string& db_basename,
                                                      absl::Duration timeout) = 0;

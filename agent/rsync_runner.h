@@ -34,6 +34,9 @@ struct RsyncOptions {
   absl::Duration node_timeout = absl::Seconds(10);
   absl::Duration conn_timeout = absl::Milliseconds(500);
   bool compress = false;  // Swift's rsync_compress.
+  // --sockopts=TCP_NODELAY (the daemon should set `socket options =
+  // TCP_NODELAY` too, as dbrepl-peer's does).
+  bool tcp_nodelay = true;
   // rsync's --password-file, for daemons with `auth users` (empty: none).
   std::string password_file;
 };
@@ -53,6 +56,15 @@ class RsyncRunner {
   // on failure.
   virtual absl::Status Push(const std::string& local_file, const std::string& dest, bool whole_file,
                             bool different_region) const = 0;
+
+  // Copies many files to <module>/<node's device>/tmp/ in one rsync run,
+  // each under its own name: `files` pairs a local path with the name it
+  // gets there (the sender's database id). `staging_dir` is a new directory
+  // on the files' filesystem (they are hard-linked there under their names,
+  // and it is removed afterwards). UNAVAILABLE on failure; nothing says
+  // which files arrived, so callers treat all as not shipped.
+  virtual absl::Status PushBatch(const std::vector<std::pair<std::string, std::string>>& files, const RingNode& node,
+                                 const std::string& staging_dir, bool different_region) const = 0;
 };
 
 class ProcessRsyncRunner final : public RsyncRunner {
@@ -67,8 +79,11 @@ class ProcessRsyncRunner final : public RsyncRunner {
 
   absl::Status Push(const std::string& local_file, const std::string& dest, bool whole_file,
                     bool different_region) const override;
+  absl::Status PushBatch(const std::vector<std::pair<std::string, std::string>>& files, const RingNode& node,
+                         const std::string& staging_dir, bool different_region) const override;
 
  private:
+  absl::Status Run(const std::vector<std::string>& argv) const;
   const RsyncOptions options_;
 };
 

@@ -45,7 +45,7 @@ TEST(RsyncRunnerTest, CommandMatchesSwiftAndCompressesOnlyAcrossRegions) {
   EXPECT_EQ(*r.Destination(Node("10.0.0.2"), "abc-sda"), "10.0.0.2::container/sdb1/tmp/abc-sda");
   EXPECT_THAT(r.Command("/a.db", "dest", true, false),
               ::testing::ElementsAre("rsync", "--quiet", "--no-motd", "--timeout=10", "--contimeout=1",
-                                     "--whole-file", "/a.db", "dest"));
+                                     "--sockopts=TCP_NODELAY", "--whole-file", "/a.db", "dest"));
   EXPECT_THAT(r.Command("/a.db", "dest", false, true), ::testing::Contains("--compress"));
   EXPECT_THAT(r.Command("/a.db", "dest", false, true), ::testing::Not(::testing::Contains("--whole-file")));
 }

@@ -26,6 +26,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/db/sqlite_connection.h"
+#include "common/db/state_cache.h"
+#include "common/fs_util.h"
+#include "absl/strings/match.h"
+#include <functional>
 #include "dbrepl/v1/agent.grpc.pb.h"
 #include "dbrepl/v1/peer.grpc.pb.h"
 #include "gflags/gflags.h"
@@ -33,6 +37,8 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
+DEFINE_string(dir, "", "read-state: the devices tree to read every database of.");
+DEFINE_int32(rounds, 1, "read-state: passes over the databases (the first is cold, later ones hit the cache).");
 DEFINE_string(target, "", "host:port of the peer (rtt) or of the agent's admin API (pass).");
 DEFINE_string(method, "check", "rtt: check (health) or sync (ReplicationPeer/Sync).");
 DEFINE_int32(calls, 10000, "rtt: calls to time (after --warmup).");
@@ -198,15 +204,49 @@ int SqliteInsert() {
   return 0;
 }
 
+// read-state: the cold-cache read of every database under --dir (what a
+// replicator pays per database on first contact), for profiling.
+int ReadState() {
+  std::vector<std::string> files;
+  std::function<void(const std::string&)> walk = [&](const std::string& dir) {
+    absl::StatusOr<std::vector<std::string>> names = dbrepl::ListDirectory(dir);
+    if (!names.ok()) return;
+    for (const std::string& n : *names) {
+      std::string path = dir + "/" + n;
+      if (absl::EndsWith(n, ".db")) {
+        files.push_back(path);
+      } else if (dbrepl::IsDirectory(path)) {
+        walk(path);
+      }
+    }
+  };
+  walk(FLAGS_dir);
+  dbrepl::StateCache cache;
+  auto start = Clock::now();
+  int ok = 0;
+  for (int round = 0; round < FLAGS_rounds; ++round) {
+    for (const std::string& f : files) {
+      auto r = cache.Read(dbrepl::DbType::kContainer, f, dbrepl::BrokerOptions(), 604800);
+      ok += r.ok() ? 1 : 0;
+    }
+  }
+  double wall = Seconds(Clock::now() - start);
+  std::cout << absl::StrFormat("{\"databases\": %d, \"rounds\": %d, \"seconds\": %.6f, \"us_per_db\": %.1f}\n",
+                               static_cast<int>(files.size()), FLAGS_rounds, wall,
+                               wall * 1e6 / std::max<size_t>(1, files.size() * FLAGS_rounds));
+  return ok > 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("bench_client rtt|pass|sqlite-insert [flags]  (see bench/bench_client.cc)");
+  gflags::SetUsageMessage("bench_client rtt|pass|sqlite-insert|read-state [flags]  (see bench/bench_client.cc)");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (argc != 2) return Fail("expected one subcommand: rtt, pass or sqlite-insert");
   std::string cmd = argv[1];
   if (cmd == "rtt") return Rtt();
   if (cmd == "pass") return Pass();
   if (cmd == "sqlite-insert") return SqliteInsert();
+  if (cmd == "read-state") return ReadState();
   return Fail("unknown subcommand " + cmd);
 }

@@ -234,6 +234,39 @@ grpc::Status PeerService::CompleteRsync(grpc::ServerContext* context, const v1::
   return Finish("CompleteRsync", context, request->db(), status);
 }
 
+grpc::Status PeerService::CompleteRsyncBatch(grpc::ServerContext* context,
+                                             const v1::CompleteRsyncBatchRequest* request,
+                                             v1::CompleteRsyncBatchResponse* response) {
+  v1::DbRef ref;
+  if (request->installs_size() > 0) ref = request->installs(0).db();
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    if (request->installs_size() > kMaxInstallBatch) {
+      return InvalidRequestError(absl::StrCat(request->installs_size(), " installs exceed the limit of ",
+                                              kMaxInstallBatch));
+    }
+    for (const v1::CompleteRsyncRequest& install : request->installs()) {
+      absl::StatusOr<std::string> new_id = [&]() -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(install.db()));
+        return rpc_.CompleteRsync(db, install.tmp_name(), install.db_basename(), Deadline(context));
+      }();
+      if (metrics_ != nullptr) metrics_->CountRequest("CompleteRsync", new_id.status());
+      v1::InstallResult* r = response->add_results();
+      if (new_id.ok()) {
+        r->set_new_id(*new_id);
+        continue;
+      }
+      LOG(INFO) << DescribeRef(install.db()) << " CompleteRsyncBatch entry from " << context->peer() << ": "
+                << new_id.status();
+      r->set_code(static_cast<int32_t>(new_id.status().code()));
+      r->set_reason(std::string(ErrorReasonName(GetReason(new_id.status()))));
+      r->set_message(std::string(new_id.status().message()));
+    }
+    return absl::OkStatus();
+  }();
+  return Finish("CompleteRsyncBatch", context, ref, status);
+}
+
 grpc::Status PeerService::RsyncThenMerge(grpc::ServerContext* context, const v1::RsyncThenMergeRequest* request,
                                          v1::RsyncThenMergeResponse* response) {
   absl::Status status = [&]() -> absl::Status {

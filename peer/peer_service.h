@@ -55,6 +55,8 @@ class PeerService final : public v1::ReplicationPeer::Service {
                           v1::MergeSyncsResponse* response) override;
   grpc::Status CompleteRsync(grpc::ServerContext* context, const v1::CompleteRsyncRequest* request,
                              v1::CompleteRsyncResponse* response) override;
+  grpc::Status CompleteRsyncBatch(grpc::ServerContext* context, const v1::CompleteRsyncBatchRequest* request,
+                                  v1::CompleteRsyncBatchResponse* response) override;
   grpc::Status RsyncThenMerge(grpc::ServerContext* context, const v1::RsyncThenMergeRequest* request,
                               v1::RsyncThenMergeResponse* response) override;
 

@@ -40,6 +40,9 @@ absl::Status ValidateStoredTimestamp(absl::string_view ts, absl::string_view fie
 // put/delete timestamps, metadata size.
 absl::Status ValidateSyncRequest(const v1::SyncRequest& request);
 
+// Most installs one CompleteRsyncBatch may carry.
+inline constexpr int kMaxInstallBatch = 1000;
+
 // Most databases one SyncPartition may name.
 inline constexpr int kMaxPartitionDbs = 10000;
 

@@ -110,6 +110,19 @@ absl::StatusOr<std::string> QuarantineHashDir(const std::string& hash_dir, DbTyp
   return target;
 }
 
+absl::StatusOr<absl::optional<absl::Time>> OldestTmpFile(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
+  absl::optional<absl::Time> oldest;
+  for (const std::string& name : names) {
+    if (!absl::EndsWith(name, ".tmp")) continue;
+    struct stat st;
+    if (stat(absl::StrCat(dir, "/", name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    absl::Time t = absl::TimeFromTimespec(st.st_mtim);
+    if (!oldest.has_value() || t < *oldest) oldest = t;
+  }
+  return oldest;
+}
+
 absl::StatusOr<int> RemoveTmpFilesOlderThan(const std::string& dir, absl::Time cutoff) {
   ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
   int removed = 0;

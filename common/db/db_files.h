@@ -53,6 +53,9 @@ void RemoveTree(const std::string& path);
 // `hash_dir` does not exist.
 absl::StatusOr<std::string> QuarantineHashDir(const std::string& hash_dir, DbType type);
 
+// The mtime of the oldest "*.tmp" file in `dir`, or nullopt if there is none.
+absl::StatusOr<absl::optional<absl::Time>> OldestTmpFile(const std::string& dir);
+
 // Removes the files in `dir` whose names end in ".tmp" and whose mtime is
 // before `cutoff`. Returns how many were removed. NOT_FOUND if `dir` is
 // missing.

@@ -61,8 +61,11 @@ absl::Status SqliteBroker::Init() {
 
 absl::Status SqliteBroker::RefreshSchema() {
   ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  // One read transaction for the few statements: one lock cycle (and one
+  // hot-journal check) instead of one per statement.
+  ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(conn));
   ASSIGN_OR_RETURN(schema_, InspectSchema(conn));
-  return absl::OkStatus();
+  return snapshot.Commit();
 }
 
 absl::StatusOr<SqliteConnection*> SqliteBroker::Conn() {
@@ -280,6 +283,12 @@ absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState(double reclai
         absl::SimpleAtod(state.info.delete_timestamp.substr(0, state.info.delete_timestamp.find('_')), &del) &&
         del > put) {
       due = std::min(due, del + reclaim_age);
+    }
+    // Leftovers of an interrupted Create() in the hash directory, removed
+    // once reclaim_age old (ReclaimTmpFiles).
+    if (absl::StatusOr<absl::optional<absl::Time>> tmp = OldestTmpFile(PythonDirname(db_file())); tmp.ok() &&
+                                                                                                 tmp->has_value()) {
+      due = std::min(due, absl::ToDoubleSeconds(**tmp - absl::UnixEpoch()) + reclaim_age);
     }
     state.reclaim_due = std::max(0.0, due - 1);
     RETURN_IF_ERROR(snapshot.Commit());

@@ -204,15 +204,18 @@ absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::stri
     return result;
   }
   ASSIGN_OR_RETURN(result.broker, DatabaseBroker::Open(type, db_file, options));
-  if (before_read) RETURN_IF_ERROR(before_read(*result.broker));
-  // The stat that counts is the one after whatever before_read wrote.
-  const int64_t coarse = CoarseNowNs();
-  ASSIGN_OR_RETURN(DbFileIdentity first, StatDbFile(db_file));
+  int64_t coarse = coarse_before;
+  DbFileIdentity first = before;
+  if (before_read) {
+    RETURN_IF_ERROR(before_read(*result.broker));
+    // The stat that counts is the one after whatever before_read wrote.
+    coarse = CoarseNowNs();
+    ASSIGN_OR_RETURN(first, StatDbFile(db_file));
+  }
   ASSIGN_OR_RETURN(ReplicationState state, result.broker->GetReplicationState(reclaim_age));
   ASSIGN_OR_RETURN(DbFileIdentity after, StatDbFile(db_file));
   uint32_t t = tag ? tag(state.info) : 0;
   if (first == after && !result.broker->HasMoved()) Put(db_file, after, coarse, state, t);
-  (void)coarse_before;
   result.identity = after;
   result.state.hash = state.info.hash;
   result.state.id = state.info.id;
