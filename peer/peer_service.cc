@@ -182,6 +182,7 @@ absl::Status PeerService::MergeItemsStream(
       ASSIGN_OR_RETURN(merged.sync_point, broker->GetSync(source, /*incoming=*/true));
     }
     if (metrics_ != nullptr) metrics_->CountBatch(db.type, merged.rows_applied);
+    slot.reset();  // The work is done; waiting for the next batch holds nothing.
     v1::MergeItemsResponse ack;
     ack.set_sync_point(merged.sync_point);
     ack.set_rows_applied(merged.rows_applied);
