@@ -365,7 +365,7 @@ class PartitionReplicatorTest : public DbReplicatorTest {
   }
   std::vector<DbOutcome> Pass(const std::vector<std::string>& paths, int64_t part, int dev) {
     DbReplicator per_db(options_, ring_.get(), &peers_, &rsync_, &recorder_, &locks_);
-    PartitionReplicator p(options_, ring_.get(), &peers_, &per_db, &recorder_, &locks_, &cache_);
+    PartitionReplicator p(options_, ring_.get(), &peers_, &rsync_, &per_db, &recorder_, &locks_, &cache_);
     std::vector<WalkItem> items;
     for (const std::string& path : paths) items.push_back(WalkItem{part, path, dev, absl::StrCat("d", dev)});
     // Settle the coarse clock past the files' last writes, so the cache may
@@ -414,7 +414,7 @@ TEST_F(PartitionReplicatorTest, InSyncDatabasesCostOneCallPerPeerAndNoSqliteOnce
   EXPECT_EQ(stats_.Snapshot().no_change, 8);
 }
 
-TEST_F(PartitionReplicatorTest, WhatIsNotInSyncTakesSwiftsPathForThatDatabaseOnly) {
+TEST_F(PartitionReplicatorTest, WhatPeersLackIsShippedInOneBatchPerPeerAndWhatDiffersGoesBySync) {
   int64_t part = Partition("c");
   int me = Primaries(part)[0];
   std::string a = MakeDb(me, "c", 5, part);
@@ -423,12 +423,23 @@ TEST_F(PartitionReplicatorTest, WhatIsNotInSyncTakesSwiftsPathForThatDatabaseOnl
     if (Partition(absl::StrCat("x", k)) == part) b = MakeDb(me, absl::StrCat("x", k), 3, part);
   }
   const std::string b_hash = HashOf(b);
+  std::string c;
+  for (int k = 1000; c.empty(); ++k) {
+    if (Partition(absl::StrCat("x", k)) == part) c = MakeDb(me, absl::StrCat("x", k), 2, part);
+  }
+  const std::string c_hash = HashOf(c);
   peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
     v1::SyncPartitionResponse resp;
     for (const v1::DbDigest& d : req.dbs()) {
       v1::PeerDbState* s = resp.add_dbs();
       if (d.hash() == b_hash) {
         s->set_presence(v1::PeerDbState::MISSING);
+        continue;
+      }
+      if (d.hash() == c_hash) {  // Present, with other timestamps: Sync merges them.
+        s->set_presence(v1::PeerDbState::PRESENT);
+        s->set_id("id-" + req.device());
+        s->set_state_equal(false);
         continue;
       }
       s->set_presence(v1::PeerDbState::PRESENT);
@@ -439,13 +450,14 @@ TEST_F(PartitionReplicatorTest, WhatIsNotInSyncTakesSwiftsPathForThatDatabaseOnl
     }
     return resp;
   };
-  peers_.on_sync = [](const v1::DbRef&, const ReplicationInfo&) -> absl::StatusOr<v1::SyncResponse> {
-    return DbNotFoundError("no db");
-  };
-  std::vector<DbOutcome> out = Pass({a, b}, part, me);
+  std::vector<DbOutcome> out = Pass({a, b, c}, part, me);
   EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
   EXPECT_THAT(Results(out[1]), ElementsAre(PeerResult::kRsync, PeerResult::kRsync));
-  EXPECT_EQ(SyncCalls(), 2);  // Only the missing database, once per peer.
+  EXPECT_TRUE(out[1].success);
+  EXPECT_THAT(rsync_.batches, ElementsAre(1u, 1u)) << "one rsync run per peer";
+  EXPECT_EQ(peers_.batch_installs, 2);
+  EXPECT_EQ(SyncCalls(), 2);  // Only the database that differs, once per peer.
+  EXPECT_EQ(stats_.Snapshot().rsync, 2);
 }
 
 TEST_F(PartitionReplicatorTest, AHashMatchIsRecordedSoTheNextPassIsNoChange) {

@@ -4,13 +4,16 @@
 #include <cstring>
 #include <set>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "agent/replication_plan.h"
 #include "common/db/state_cache.h"
 #include "common/errors.h"
 #include "common/fs_util.h"
 #include "common/hash_path.h"
+#include "common/paths.h"
 #include "common/rpc/proto_convert.h"
+#include "common/status_macros.h"
 #include "glog/logging.h"
 
 namespace dbrepl::agent {
@@ -20,17 +23,20 @@ struct PartitionReplicator::Candidate {
   size_t index;  // Into the partition's items.
   std::unique_ptr<ReplicationLocks::Held> held;
   StateCache::Result read;
-  std::vector<PeerResult> results;  // Per target; kError until answered in sync.
+  std::vector<PeerResult> results;  // Per target; kError until answered.
+  std::vector<bool> ok;             // Per target: the result succeeded.
+  std::vector<std::string> detail;  // Per target, for a failure.
   std::vector<std::pair<std::string, int64_t>> hashmatch_points;  // (peer id, point) to record.
   bool fallback = false;
 };
 
 PartitionReplicator::PartitionReplicator(const ReplicatorOptions& options, ReloadingRing* ring, PeerClient* peers,
-                                         DbReplicator* per_db, OutcomeRecorder* recorder, ReplicationLocks* locks,
-                                         StateCache* cache, Env* env)
+                                         RsyncRunner* rsync, DbReplicator* per_db, OutcomeRecorder* recorder,
+                                         ReplicationLocks* locks, StateCache* cache, Env* env)
     : options_(options),
       ring_(ring),
       peers_(peers),
+      rsync_(rsync),
       per_db_(per_db),
       recorder_(recorder),
       locks_(locks),
@@ -98,6 +104,8 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
     if (static_cast<int64_t>(read->state.tag >> ring->part_shift()) != partition) continue;  // Misplaced.
     c.read = *std::move(read);
     c.results.assign(targets.size(), PeerResult::kError);
+    c.ok.assign(targets.size(), false);
+    c.detail.assign(targets.size(), "");
     candidates.push_back(std::move(c));
   }
 
@@ -134,6 +142,10 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
       Candidate& c = *asked[k];
       const v1::PeerDbState& a = resp->dbs(static_cast<int>(k));
       const CachedState& s = c.read.state;
+      if (a.presence() == v1::PeerDbState::MISSING) {
+        c.results[t] = PeerResult::kRsync;  // Shipped below, with the others it lacks.
+        continue;
+      }
       if (a.presence() != v1::PeerDbState::PRESENT || !a.state_equal()) {
         c.fallback = true;
         continue;
@@ -141,7 +153,9 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
       // Swift's _in_sync, then its hash match.
       if (std::max(a.point(), s.Point(a.id(), /*incoming=*/false)) >= s.max_row) {
         c.results[t] = PeerResult::kNoChange;
+        c.ok[t] = true;
       } else if (a.rows_hash_equal()) {
+        c.ok[t] = true;
         // The peer holds our rows (equal hashes, each read in one snapshot)
         // but could not raise its point: ours records what it holds.
         c.results[t] = PeerResult::kHashmatch;
@@ -150,6 +164,20 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
         c.fallback = true;
       }
     }
+  }
+
+  // Whole files for the peers that lack them, a batch per peer.
+  const RingDevice* local_dev = ring->device(node_id);
+  for (size_t t = 0; t < targets.size(); ++t) {
+    std::vector<Candidate*> batch;
+    for (Candidate& c : candidates) {
+      if (!c.fallback && c.results[t] == PeerResult::kRsync &&
+          std::find(c.results.begin(), c.results.end(), PeerResult::kError) == c.results.end()) {
+        batch.push_back(&c);
+      }
+    }
+    if (batch.empty()) continue;
+    Ship(items, batch, targets[t], t, partition, local_dev != nullptr && local_dev->region != targets[t].region);
   }
 
   for (Candidate& c : candidates) {
@@ -181,22 +209,108 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
     DbOutcome& out = outcomes[i];
     out.ring_partition = partition;
     out.success = true;
+    std::set<std::pair<std::string, std::string>> failed;
     for (size_t t = 0; t < targets.size(); ++t) {
       NodeOutcome o;
       o.node = targets[t];
       o.result = c.results[t];
-      o.success = true;
+      o.success = c.ok[t];
+      o.detail = c.detail[t];
+      out.success = out.success && o.success;
+      if (!o.success) failed.emplace(targets[t].replication_ip, targets[t].device);
       recorder_->PeerDone(o, DbLogPrefix(options_.type, options_.devices, db_file, &targets[t]));
       out.peers.push_back(std::move(o));
     }
     std::set<std::pair<std::string, std::string>> distinct;
     for (const RingNode& n : targets) distinct.emplace(n.replication_ip, n.device);
-    recorder_->Targets(static_cast<int64_t>(distinct.size()), {});
+    int64_t successes = 0;
+    for (const auto& d : distinct) successes += failed.count(d) == 0 ? 1 : 0;
+    recorder_->Targets(successes, std::vector<std::pair<std::string, std::string>>(failed.begin(), failed.end()));
     done[i] = true;
   }
   candidates.clear();  // Releases the remaining locks before the per-database path.
   finish_rest_per_db();
   return outcomes;
+}
+
+void PartitionReplicator::Ship(const std::vector<WalkItem>& items, std::vector<Candidate*>& batch,
+                               const RingNode& node, size_t t, int64_t partition, bool different_region) {
+  auto fail_all = [&](const std::string& why) {
+    for (Candidate* c : batch) c->detail[t] = why;
+  };
+  // The files as they are now (a copy made while one changes is torn).
+  std::vector<absl::StatusOr<FileStamp>> before;
+  std::vector<std::pair<std::string, std::string>> files;
+  for (Candidate* c : batch) {
+    const std::string& db_file = items[c->index].db_file;
+    before.push_back(ReadFileStamp(db_file));
+    files.emplace_back(db_file, c->read.state.id);
+  }
+  const std::string device_dir = DeviceDirOf(options_.devices, items[batch.front()->index].db_file);
+  absl::BitGen gen;
+  const std::string staging =
+      absl::StrCat(device_dir, "/tmp/", kOutboxPrefix, absl::Uniform<uint64_t>(gen));
+  if (absl::Status s = rsync_->PushBatch(files, node, staging, different_region); !s.ok()) {
+    fail_all(s.ToString());
+    return;
+  }
+  v1::CompleteRsyncBatchRequest install;
+  std::vector<Candidate*> installed;
+  for (size_t k = 0; k < batch.size(); ++k) {
+    Candidate* c = batch[k];
+    const std::string& db_file = items[c->index].db_file;
+    absl::StatusOr<FileStamp> after = ReadFileStamp(db_file);
+    if (!before[k].ok() || !after.ok() || *before[k] != *after || before[k]->journal || after->journal) {
+      // Changed during the copy: again, alone, with writers locked out.
+      absl::Status again = [&]() -> absl::Status {
+        BrokerOptions bo;
+        absl::StatusOr<std::unique_ptr<DatabaseBroker>> broker = DatabaseBroker::Open(options_.type, db_file, bo);
+        if (!broker.ok()) return broker.status();
+        if ((*broker)->HasMoved()) return absl::UnavailableError("the local database was replaced");
+        absl::StatusOr<FileInfo> id_now = env_->Stat(db_file);
+        if (!id_now.ok() || static_cast<uint64_t>(c->read.identity.ino) != id_now->ino) {
+          return absl::UnavailableError("the local database was replaced during the copy");
+        }
+        RETURN_IF_ERROR((*broker)->Lock());
+        absl::StatusOr<std::string> dest = rsync_->Destination(node, c->read.state.id);
+        absl::Status pushed =
+            dest.ok() ? rsync_->Push(db_file, *dest, /*whole_file=*/false, different_region) : dest.status();
+        absl::Status unlocked = (*broker)->Unlock();
+        RETURN_IF_ERROR(pushed);
+        return unlocked;
+      }();
+      if (!again.ok()) {
+        c->detail[t] = absl::StrCat("second rsync pass: ", again.ToString());
+        continue;
+      }
+    }
+    v1::CompleteRsyncRequest* r = install.add_installs();
+    r->mutable_db()->set_type(ToProto(options_.type));
+    r->mutable_db()->set_device(node.device);
+    r->mutable_db()->set_partition(partition);
+    r->mutable_db()->set_hash(HashOf(db_file));
+    r->set_tmp_name(c->read.state.id);
+    r->set_db_basename(Basename(db_file));
+    installed.push_back(c);
+  }
+  if (installed.empty()) return;
+  absl::StatusOr<v1::CompleteRsyncBatchResponse> resp = peers_->CompleteRsyncBatch(
+      PeerAddress{node.replication_ip, node.replication_port}, install,
+      options_.node_timeout * (1 + static_cast<int>(installed.size()) / 50));
+  for (size_t k = 0; k < installed.size(); ++k) {
+    Candidate* c = installed[k];
+    if (!resp.ok()) {
+      c->detail[t] = absl::StrCat("CompleteRsyncBatch: ", resp.status().ToString());
+      continue;
+    }
+    const v1::InstallResult& r = resp->results(static_cast<int>(k));
+    if (r.code() == 0) {
+      c->ok[t] = true;
+      c->detail[t] = absl::StrCat("the peer installed it as ", r.new_id());
+    } else {
+      c->detail[t] = absl::StrCat("CompleteRsync: ", r.reason(), ": ", r.message());
+    }
+  }
 }
 
 }  // namespace dbrepl::agent

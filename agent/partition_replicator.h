@@ -5,9 +5,14 @@
 // A database a peer answers for as in sync (its point or ours covers our
 // max_row, and timestamps and metadata are equal) is Swift's no_change; as
 // equal rows, its hashmatch (the peer has raised its point; we record ours).
-// Everything else takes Swift's per-database path (DbReplicator): a peer
-// that lacks it, differs, cannot say, is unreachable or unmounted, and every
-// database that is misplaced, on a handoff, due for reclaim, or unreadable.
+// A database a peer lacks is shipped with the others it lacks: one rsync
+// run per peer for the partition's files (under their database ids, into the
+// peer's <device>/tmp/, Swift's layout), then one CompleteRsyncBatch; a file
+// that changed while it was copied is copied again with writers locked out,
+// as a single file would be. Everything else takes Swift's per-database path
+// (DbReplicator): a peer that differs, cannot say, is unreachable or
+// unmounted, and every database that is misplaced, on a handoff, due for
+// reclaim, or unreadable.
 // The decisions are Swift's either way; only how "nothing to do" is learned
 // changes.
 //
@@ -26,6 +31,7 @@
 #include "agent/outcome.h"
 #include "agent/peer_client.h"
 #include "agent/replication_lock.h"
+#include "agent/rsync_runner.h"
 #include "common/db/state_cache.h"
 #include "common/env/env.h"
 #include "common/ring/reloading_ring.h"
@@ -34,7 +40,7 @@ namespace dbrepl::agent {
 
 class PartitionReplicator {
  public:
-  PartitionReplicator(const ReplicatorOptions& options, ReloadingRing* ring, PeerClient* peers,
+  PartitionReplicator(const ReplicatorOptions& options, ReloadingRing* ring, PeerClient* peers, RsyncRunner* rsync,
                       DbReplicator* per_db, OutcomeRecorder* recorder, ReplicationLocks* locks, StateCache* cache,
                       Env* env = Env::Default());
 
@@ -44,10 +50,15 @@ class PartitionReplicator {
 
  private:
   struct Candidate;
+  // Ships `batch` (candidates the peer lacks) to `node` and installs them;
+  // sets each one's result for target `t`.
+  void Ship(const std::vector<WalkItem>& items, std::vector<Candidate*>& batch, const RingNode& node, size_t t,
+            int64_t partition, bool different_region);
 
   const ReplicatorOptions& options_;
   ReloadingRing* ring_;
   PeerClient* peers_;
+  RsyncRunner* rsync_;
   DbReplicator* per_db_;
   OutcomeRecorder* recorder_;
   ReplicationLocks* locks_;

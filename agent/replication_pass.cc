@@ -49,7 +49,7 @@ ReplicationPass::ReplicationPass(ReplicatorOptions options, ReloadingRing* ring,
       locks_(options_.type),
       cache_(options_.state_cache_entries),
       replicator_(options_, ring, peers, rsync, &recorder_, &locks_, env),
-      partitions_(options_, ring, peers, &replicator_, &recorder_, &locks_, &cache_, env),
+      partitions_(options_, ring, peers, rsync, &replicator_, &recorder_, &locks_, &cache_, env),
       progress_(options_.type) {}
 
 absl::StatusOr<int> ReplicationPass::LocalDeviceId(const std::string& device) const {

@@ -10,6 +10,8 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/db/lock_file.h"
+#include "common/fs_util.h"
 #include "common/subprocess.h"
 
 namespace dbrepl::agent {
@@ -107,8 +109,21 @@ absl::Status ProcessRsyncRunner::PushBatch(const std::vector<std::pair<std::stri
                                            bool different_region) const {
   absl::StatusOr<std::string> dest = Destination(node, "");
   if (!dest.ok()) return dest.status();
+  // <device>/tmp may not exist yet on a device that never received a file
+  // (never the device itself: the databases are in it).
+  std::string tmp_dir(Dirname(staging_dir));
+  if (mkdir(tmp_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("mkdir ", tmp_dir, ": ", std::strerror(errno)));
+  }
   if (mkdir(staging_dir.c_str(), 0700) != 0) {
     return absl::InternalError(absl::StrCat("mkdir ", staging_dir, ": ", std::strerror(errno)));
+  }
+  // Held for the whole push: the peer's tmp sweeper removes an outbox only
+  // when nobody holds it (its owner died), never one in use.
+  absl::StatusOr<DirectoryLock> in_use = TryLockDirectoryItself(staging_dir);
+  if (!in_use.ok()) {
+    rmdir(staging_dir.c_str());
+    return in_use.status();
   }
   // Only the links are in it.
   auto cleanup = absl::MakeCleanup([&] {

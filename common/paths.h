@@ -57,6 +57,11 @@ std::string DbFilePath(absl::string_view devices, absl::string_view device, DbTy
 // "<devices>/<device>/tmp".
 std::string DeviceTmpDir(absl::string_view devices, absl::string_view device);
 
+// An agent stages a batch of hard links to its databases for one rsync in
+// "<devices>/<device>/tmp/<kOutboxPrefix><random>/"; the peer's tmp sweeper
+// removes one an agent abandoned (peer/tmp_sweeper.h).
+inline constexpr char kOutboxPrefix[] = ".dbrepl-outbox-";
+
 // Joins two path pieces with exactly one '/'.
 std::string JoinPath(absl::string_view a, absl::string_view b);
 

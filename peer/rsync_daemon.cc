@@ -21,8 +21,11 @@ namespace {
 void AppendModule(std::string* out, const std::string& name, const RsyncDaemonOptions& o) {
   absl::StrAppend(out, "\n[", name, "]\n", "max connections = ", o.max_connections, "\n", "path = ", o.devices,
                   "\n", "read only = false\n", "write only = true\n",
-                  // Uploads land in <device>/tmp/<file> and nowhere else.
-                  "filter = + /*/ + /*/tmp/ + /*/tmp/* - *\n", "munge symlinks = true\n", "lock file = ",
+                  // Uploads land in <device>/tmp/<file> and nowhere else. The
+                  // daemon checks a destination path as a non-directory, so
+                  // "/*/tmp" (not "/*/tmp/") lets a batch name <device>/tmp/
+                  // itself; "<device>/" stays excluded, so nothing replaces tmp.
+                  "filter = + /*/ + /*/tmp + /*/tmp/* - *\n", "munge symlinks = true\n", "lock file = ",
                   o.state_dir, "/", name, ".lock\n");
   if (!o.auth_users.empty()) {
     absl::StrAppend(out, "auth users = ", o.auth_users, "\n", "secrets file = ", o.secrets_file, "\n",

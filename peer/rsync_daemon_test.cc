@@ -136,6 +136,29 @@ TEST_F(RsyncDaemonHardeningTest, UploadsGoToDeviceTmpAndNowhereElse) {
   if (n > 0) EXPECT_EQ(std::string(target).rfind("/rsyncd-munged/", 0), 0u) << target;
 }
 
+TEST_F(RsyncDaemonHardeningTest, ABatchLandsInDeviceTmpButNotBelowIt) {
+  Start();
+  std::string staging = root_ + "/staging";
+  ASSERT_OK(MakeDirs(staging + "/nested"));
+  std::ofstream(staging + "/id-a") << "a";
+  std::ofstream(staging + "/id-b") << "b";
+  std::ofstream(staging + "/nested/deep") << "c";
+  // The agent's batch push: one connection, every file of the staging dir.
+  std::string cmd = absl::StrCat("rsync --quiet --no-motd --timeout=10 --contimeout=5 --dirs ", staging,
+                                 "/ rsync://", Module("sda/tmp/"));
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_TRUE(PathExists(root_ + "/devices/sda/tmp/id-a"));
+  EXPECT_TRUE(PathExists(root_ + "/devices/sda/tmp/id-b"));
+  EXPECT_FALSE(PathExists(root_ + "/devices/sda/tmp/nested/deep"));
+  // Recursing below tmp/, or naming the device itself, is refused.
+  cmd = absl::StrCat("rsync --quiet --no-motd --timeout=10 --contimeout=5 -r ", staging, "/ rsync://",
+                     Module("sda/"));
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_NE(Push(Module("sda/tmp/nested/x")), 0);
+  EXPECT_FALSE(PathExists(root_ + "/devices/sda/tmp/nested/x"));
+  EXPECT_FALSE(PathExists(root_ + "/devices/sda/id-a"));
+}
+
 TEST_F(RsyncDaemonHardeningTest, AuthUsersNeedTheirPassword) {
   Start([&](RsyncDaemonOptions& o) {
     std::string secrets = absl::StrCat(getenv("TEST_TMPDIR"), "/rsyncd.secrets");

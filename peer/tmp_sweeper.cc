@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/match.h"
+#include "common/db/lock_file.h"
 #include "common/paths.h"
 #include "glog/logging.h"
 #include "peer/upload.h"
@@ -46,13 +47,37 @@ int TmpSweeper::SweepOnce() {
         continue;
       }
       absl::StatusOr<FileInfo> info = env_->Lstat(path);
-      if (!info.ok() || info->is_directory()) continue;
+      if (!info.ok()) continue;
+      if (info->is_directory()) {
+        if (absl::StartsWith(name, kOutboxPrefix) && info->mtime_ns < cutoff_ns) {
+          removed += RemoveOutbox(path);
+        }
+        continue;
+      }
       if (info->mtime_ns >= cutoff_ns || info->ctime_ns >= cutoff_ns) continue;
       if (env_->RemoveFile(path).ok()) {
         LOG(INFO) << "removed an upload nobody claimed for " << absl::FormatDuration(max_age_) << ": " << path;
         ++removed;
       }
     }
+  }
+  return removed;
+}
+
+int TmpSweeper::RemoveOutbox(const std::string& dir) {
+  // Its agent holds it locked for the whole push (agent/rsync_runner.h);
+  // unlocked and untouched for max_age, its agent died. Only hard links to
+  // databases are in it: unlinking them frees nothing a database needs.
+  absl::StatusOr<DirectoryLock> abandoned = TryLockDirectoryItself(dir);
+  if (!abandoned.ok()) return 0;
+  int removed = 0;
+  absl::StatusOr<std::vector<std::string>> links = env_->ListDir(dir);
+  if (!links.ok()) return 0;
+  for (const std::string& link : *links) removed += env_->RemoveFile(JoinPath(dir, link)).ok() ? 1 : 0;
+  if (absl::Status s = env_->RemoveDir(dir); !s.ok()) {
+    LOG(WARNING) << "could not remove an abandoned outbox: " << s;
+  } else {
+    LOG(INFO) << "removed an abandoned agent outbox (" << removed << " links): " << dir;
   }
   return removed;
 }

@@ -8,7 +8,11 @@
 // change (the sender's rsync has a node_timeout of inactivity anyway), so a
 // node's tmp/ holds only uploads in flight. A private install name
 // (".*.installing", and its journal) is removed at once unless an install of
-// this process holds it (peer/upload.h UploadInUse).
+// this process holds it (peer/upload.h UploadInUse). An agent's outbox
+// directory (common/paths.h kOutboxPrefix: hard links staged for one batch
+// rsync) is locked by its agent for the whole push; one unlocked and
+// untouched for max_age was abandoned by a crash: its links are removed
+// (never the databases they point to), then it.
 //
 //   TmpSweeper sweeper(env, "/srv/node", absl::Minutes(2));
 //   sweeper.Start();      // sweeps every max_age / 2 until Stop()
@@ -41,6 +45,8 @@ class TmpSweeper {
   int SweepOnce();
 
  private:
+  int RemoveOutbox(const std::string& dir);
+
   Env* const env_;
   const std::string devices_;
   const absl::Duration max_age_;

@@ -1,10 +1,14 @@
 #include "peer/tmp_sweeper.h"
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/lock_file.h"
 #include "common/env/testing/fault_injection_env.h"
 #include "common/fs_util.h"
+#include "common/paths.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "peer/upload.h"
@@ -29,6 +33,42 @@ TEST(TmpSweeperTest, RemovesOnlyUploadsLeftAloneLongerThanMaxAge) {
   EXPECT_EQ(sweeper.SweepOnce(), 2);
   EXPECT_FALSE(PathExists(devices + "/sda/tmp/sender-id"));
   EXPECT_FALSE(PathExists(devices + "/sda/tmp/.sender-id.Ab12Cd"));
+}
+
+TEST(TmpSweeperTest, AnAbandonedOutboxLosesItsLinksButNeverTheDatabase) {
+  std::string devices = absl::StrCat(getenv("TEST_TMPDIR"), "/devices3");
+  const std::string db = devices + "/sda/containers/1/abc/hash/hash.db";
+  const std::string outbox = devices + "/sda/tmp/" + kOutboxPrefix + "42";
+  ASSERT_OK(MakeDirs(Dirname(db)));
+  ASSERT_OK(MakeDirs(outbox));
+  std::ofstream(db) << "the database";
+  ASSERT_EQ(link(db.c_str(), (outbox + "/db-id").c_str()), 0);
+  testing::FaultInjectionEnv env(Env::Default(), devices);
+  TmpSweeper sweeper(&env, devices, absl::Minutes(2));
+  {
+    // Its agent still pushing (a long batch): held, so it stays however old.
+    absl::StatusOr<DirectoryLock> in_use = TryLockDirectoryItself(outbox);
+    ASSERT_OK(in_use.status());
+    env.AdvanceClock(absl::Hours(3));
+    EXPECT_EQ(sweeper.SweepOnce(), 0);
+    EXPECT_TRUE(PathExists(outbox + "/db-id"));
+  }
+  // Its agent died (the lock went with it).
+  EXPECT_EQ(sweeper.SweepOnce(), 1);
+  EXPECT_FALSE(PathExists(outbox));
+  absl::StatusOr<std::string> content = Env::Default()->ReadFile(db);
+  ASSERT_OK(content.status());
+  EXPECT_EQ(*content, "the database");
+}
+
+TEST(TmpSweeperTest, AFreshOutboxStaysEvenUnlocked) {
+  // Between its agent's mkdir and its lock.
+  std::string devices = absl::StrCat(getenv("TEST_TMPDIR"), "/devices4");
+  const std::string outbox = devices + "/sda/tmp/" + kOutboxPrefix + "7";
+  ASSERT_OK(MakeDirs(outbox));
+  TmpSweeper sweeper(Env::Default(), devices, absl::Minutes(2));
+  EXPECT_EQ(sweeper.SweepOnce(), 0);
+  EXPECT_TRUE(PathExists(outbox));
 }
 
 TEST(TmpSweeperTest, AnInstallInProgressKeepsItsPrivateFile) {

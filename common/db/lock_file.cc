@@ -67,6 +67,21 @@ absl::StatusOr<DirectoryLock> LockExistingDirectory(const std::string& dir, absl
   }
 }
 
+absl::StatusOr<DirectoryLock> TryLockDirectoryItself(const std::string& directory) {
+  int fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    std::string message = absl::StrCat("open ", directory, ": ", std::strerror(e));
+    if (e == ENOENT) return absl::NotFoundError(message);
+    if (e == EMFILE || e == ENFILE) return absl::UnavailableError(message);
+    return absl::InternalError(message);
+  }
+  DirectoryLock lock(fd);
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return lock;
+  if (errno == EWOULDBLOCK) return absl::UnavailableError(absl::StrCat(directory, " is locked by another holder"));
+  return absl::InternalError(absl::StrCat("flock ", directory, ": ", std::strerror(errno)));
+}
+
 absl::StatusOr<DirectoryLock> LockParentDirectory(const std::string& file, absl::Duration timeout) {
   return LockDirectory(PythonDirname(file), timeout);
 }

@@ -34,6 +34,7 @@ class DirectoryLock {
 
  private:
   friend absl::StatusOr<DirectoryLock> LockExistingDirectory(const std::string&, absl::Duration);
+  friend absl::StatusOr<DirectoryLock> TryLockDirectoryItself(const std::string&);
   explicit DirectoryLock(int fd) : fd_(fd) {}
   int fd_;
 };
@@ -44,6 +45,12 @@ absl::StatusOr<DirectoryLock> LockDirectory(const std::string& directory, absl::
 // As LockDirectory, but never creates the directory: NOT_FOUND if it is gone
 // (for writers whose directory vanishing means "the database was removed").
 absl::StatusOr<DirectoryLock> LockExistingDirectory(const std::string& directory, absl::Duration timeout);
+
+// A flock on the directory's own descriptor (no ".lock" file in it, so the
+// directory holds only what its owner put there), tried once: UNAVAILABLE if
+// another holder has it, NOT_FOUND if the directory is gone. dbrepl's own
+// convention (an agent's rsync outbox), not Swift's.
+absl::StatusOr<DirectoryLock> TryLockDirectoryItself(const std::string& directory);
 
 // Locks the directory containing `file` (Swift's lock_parent_directory).
 absl::StatusOr<DirectoryLock> LockParentDirectory(const std::string& file, absl::Duration timeout);
