@@ -100,6 +100,7 @@ int Run() {
   ro.concurrency = config->concurrency;
   ro.per_diff = config->per_diff;
   ro.max_diffs = config->max_diffs;
+  ro.batch_databases = static_cast<int>(config->batch_databases);
   ro.node_timeout = absl::Seconds(config->node_timeout);
   ro.reclaim_age = config->reclaim_age;
   ro.handoffs_only = config->handoffs_only;

@@ -58,6 +58,9 @@ struct ReplicatorOptions {
   // 200 bytes each; see common/db/state_cache.h).
   size_t state_cache_entries = 1 << 20;
   // Retries of a database whose peer was at capacity, later in the pass.
+  // A pass worker takes whole partitions until it holds this many
+  // databases; what a peer device lacks among them goes in one rsync.
+  int batch_databases = 64;
   int busy_retries = 3;
   absl::Duration busy_backoff = absl::Milliseconds(500);
 };

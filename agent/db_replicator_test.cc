@@ -364,10 +364,15 @@ class PartitionReplicatorTest : public DbReplicatorTest {
     };
   }
   std::vector<DbOutcome> Pass(const std::vector<std::string>& paths, int64_t part, int dev) {
-    DbReplicator per_db(options_, ring_.get(), &peers_, &rsync_, &recorder_, &locks_);
-    PartitionReplicator p(options_, ring_.get(), &peers_, &rsync_, &per_db, &recorder_, &locks_, &cache_);
     std::vector<WalkItem> items;
     for (const std::string& path : paths) items.push_back(WalkItem{part, path, dev, absl::StrCat("d", dev)});
+    return Pass(items);
+  }
+  std::vector<DbOutcome> Pass(const std::vector<WalkItem>& items) {
+    DbReplicator per_db(options_, ring_.get(), &peers_, &rsync_, &recorder_, &locks_);
+    PartitionReplicator p(options_, ring_.get(), &peers_, &rsync_, &per_db, &recorder_, &locks_, &cache_);
+    std::vector<std::string> paths;
+    for (const WalkItem& item : items) paths.push_back(item.db_file);
     // Settle the coarse clock past the files' last writes, so the cache may
     // keep what it reads.
     int64_t newest = 0;
@@ -458,6 +463,52 @@ TEST_F(PartitionReplicatorTest, WhatPeersLackIsShippedInOneBatchPerPeerAndWhatDi
   EXPECT_EQ(peers_.batch_installs, 2);
   EXPECT_EQ(SyncCalls(), 2);  // Only the database that differs, once per peer.
   EXPECT_EQ(stats_.Snapshot().rsync, 2);
+}
+
+TEST_F(PartitionReplicatorTest, AChunkOfPartitionsShipsOneBatchPerPeerDevice) {
+  // Two partitions this device is a primary of, each with a database no
+  // peer has: their targets overlap in at least one device (3 replicas on 4
+  // devices), and a device both lack gets both files in one run.
+  int me = -1;
+  std::vector<int64_t> parts;
+  for (int dev = 0; dev < 4 && parts.size() < 2; ++dev) {
+    parts.clear();
+    for (int64_t p = 0; p < 4; ++p) {
+      std::vector<int> prim = Primaries(p);
+      if (std::find(prim.begin(), prim.end(), dev) != prim.end()) parts.push_back(p);
+    }
+    me = dev;
+  }
+  ASSERT_GE(parts.size(), 2u);
+  parts.resize(2);
+  std::vector<WalkItem> items;
+  std::map<std::string, size_t> want;  // Peer device -> files it should get.
+  for (int64_t p : parts) {
+    std::string name;
+    for (int k = 0; name.empty(); ++k) {
+      if (Partition(absl::StrCat("m", k)) == p) name = absl::StrCat("m", k);
+    }
+    items.push_back(WalkItem{p, MakeDb(me, name, 4, p), me, absl::StrCat("d", me)});
+    for (int id : Primaries(p)) {
+      if (id != me) ++want[absl::StrCat("d", id)];
+    }
+  }
+  peers_.on_sync_partition = [](const v1::SyncPartitionRequest& req) {
+    v1::SyncPartitionResponse resp;
+    for (int k = 0; k < req.dbs_size(); ++k) resp.add_dbs()->set_presence(v1::PeerDbState::MISSING);
+    return resp;
+  };
+  std::vector<DbOutcome> out = Pass(items);
+  for (const DbOutcome& o : out) {
+    EXPECT_TRUE(o.success);
+    EXPECT_THAT(Results(o), ElementsAre(PeerResult::kRsync, PeerResult::kRsync));
+  }
+  std::vector<size_t> want_sizes;
+  for (auto& [dev, n] : want) want_sizes.push_back(n);
+  EXPECT_THAT(rsync_.batches, ::testing::UnorderedElementsAreArray(want_sizes));
+  EXPECT_EQ(peers_.batch_installs, static_cast<int>(want.size()));
+  EXPECT_LT(want.size(), 4u) << "the two partitions' targets overlap";
+  EXPECT_EQ(stats_.Snapshot().rsync, 4);
 }
 
 TEST_F(PartitionReplicatorTest, AHashMatchIsRecordedSoTheNextPassIsNoChange) {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -20,7 +22,8 @@ namespace dbrepl::agent {
 
 // One database on the fast path.
 struct PartitionReplicator::Candidate {
-  size_t index;  // Into the partition's items.
+  size_t index;  // Into the chunk's items.
+  size_t group;  // Into the chunk's partitions.
   std::unique_ptr<ReplicationLocks::Held> held;
   StateCache::Result read;
   std::vector<PeerResult> results;  // Per target; kError until answered.
@@ -28,6 +31,20 @@ struct PartitionReplicator::Candidate {
   std::vector<std::string> detail;  // Per target, for a failure.
   std::vector<std::pair<std::string, int64_t>> hashmatch_points;  // (peer id, point) to record.
   bool fallback = false;
+};
+
+// One partition of the chunk on the fast path.
+struct PartitionReplicator::Group {
+  int64_t partition;
+  std::vector<RingNode> targets;
+  std::vector<bool> different_region;  // Per target.
+};
+
+// The databases one peer device lacks, from one local device.
+struct PartitionReplicator::Batch {
+  RingNode node;
+  bool different_region = false;
+  std::vector<std::pair<Candidate*, size_t>> members;  // (candidate, its target index).
 };
 
 PartitionReplicator::PartitionReplicator(const ReplicatorOptions& options, ReloadingRing* ring, PeerClient* peers,
@@ -47,29 +64,117 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
   std::vector<DbOutcome> outcomes(items.size());
   if (items.empty()) return outcomes;
   std::vector<bool> done(items.size(), false);
-  auto per_db = [&](size_t i) {
-    outcomes[i] = per_db_->ReplicateDb(items[i].partition, items[i].db_file, items[i].node_id);
-    done[i] = true;
-  };
-  auto finish_rest_per_db = [&] {
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (!done[i]) per_db(i);
-    }
-  };
-
-  const int64_t partition = items.front().partition;
-  const int node_id = items.front().node_id;
   std::shared_ptr<const Ring> ring = ring_->Get();
-  std::vector<RingNode> primaries = ring->GetPartNodes(partition);
+  std::vector<Group> groups;
+  std::vector<Candidate> candidates;
+  for (size_t begin = 0; begin < items.size();) {
+    size_t end = begin;
+    while (end < items.size() && items[end].partition == items[begin].partition &&
+           items[end].node_id == items[begin].node_id) {
+      ++end;
+    }
+    Handshake(items, begin, end, *ring, &groups, &candidates, &outcomes, &done);
+    begin = end;
+  }
+
+  // Whole files for the peers that lack them: one batch per (local device,
+  // peer device) across every partition of the chunk.
+  std::map<std::tuple<std::string, std::string, int, std::string>, Batch> batches;
+  for (Candidate& c : candidates) {
+    const Group& g = groups[c.group];
+    if (c.fallback || std::find(c.results.begin(), c.results.end(), PeerResult::kError) != c.results.end()) {
+      continue;
+    }
+    for (size_t t = 0; t < g.targets.size(); ++t) {
+      if (c.results[t] != PeerResult::kRsync) continue;
+      const RingNode& node = g.targets[t];
+      Batch& b = batches[{DeviceDirOf(options_.devices, items[c.index].db_file), node.replication_ip,
+                          node.replication_port, node.device}];
+      b.node = node;
+      b.different_region = g.different_region[t];
+      b.members.emplace_back(&c, t);
+    }
+  }
+  for (auto& [key, batch] : batches) Ship(items, batch);
+
+  for (Candidate& c : candidates) {
+    const size_t i = c.index;
+    const Group& g = groups[c.group];
+    const std::string& db_file = items[i].db_file;
+    if (c.fallback || std::find(c.results.begin(), c.results.end(), PeerResult::kError) != c.results.end()) {
+      c.read.broker.reset();
+      c.held.reset();  // ReplicateDb takes it again.
+      continue;        // Per database, below.
+    }
+    if (!c.hashmatch_points.empty()) {
+      std::vector<SyncRecord> points;
+      for (auto& [id, point] : c.hashmatch_points) points.push_back(SyncRecord{id, point, 0});
+      absl::Status recorded = [&]() -> absl::Status {
+        std::unique_ptr<DatabaseBroker> broker = std::move(c.read.broker);
+        if (broker == nullptr) {
+          BrokerOptions bo;
+          bo.lock_timeout = absl::Seconds(30);
+          absl::StatusOr<std::unique_ptr<DatabaseBroker>> b = DatabaseBroker::Open(options_.type, db_file, bo);
+          if (!b.ok()) return b.status();
+          broker = *std::move(b);
+        }
+        return broker->MergeSyncs(points, /*incoming=*/false);
+      }();
+      if (!recorded.ok()) {
+        c.held.reset();
+        continue;  // Per database.
+      }
+    }
+    recorder_->Attempted();
+    DbOutcome& out = outcomes[i];
+    out.ring_partition = g.partition;
+    out.success = true;
+    std::set<std::pair<std::string, std::string>> failed;
+    for (size_t t = 0; t < g.targets.size(); ++t) {
+      NodeOutcome o;
+      o.node = g.targets[t];
+      o.result = c.results[t];
+      o.success = c.ok[t];
+      o.detail = c.detail[t];
+      out.success = out.success && o.success;
+      if (!o.success) failed.emplace(g.targets[t].replication_ip, g.targets[t].device);
+      recorder_->PeerDone(o, DbLogPrefix(options_.type, options_.devices, db_file, &g.targets[t]));
+      out.peers.push_back(std::move(o));
+    }
+    std::set<std::pair<std::string, std::string>> distinct;
+    for (const RingNode& n : g.targets) distinct.emplace(n.replication_ip, n.device);
+    int64_t successes = 0;
+    for (const auto& d : distinct) successes += failed.count(d) == 0 ? 1 : 0;
+    recorder_->Targets(successes, std::vector<std::pair<std::string, std::string>>(failed.begin(), failed.end()));
+    done[i] = true;
+  }
+  candidates.clear();  // Releases the remaining locks before the per-database path.
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!done[i]) outcomes[i] = per_db_->ReplicateDb(items[i].partition, items[i].db_file, items[i].node_id);
+  }
+  return outcomes;
+}
+
+void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
+                                    std::vector<Group>* groups, std::vector<Candidate>* candidates,
+                                    std::vector<DbOutcome>* outcomes, std::vector<bool>* done) {
+  const int64_t partition = items[begin].partition;
+  const int node_id = items[begin].node_id;
+  std::vector<RingNode> primaries = ring.GetPartNodes(partition);
   const bool primary = std::any_of(primaries.begin(), primaries.end(), [&](const RingNode& n) { return n.id == node_id; });
   std::vector<RingNode> targets = PushTargets(primaries, node_id);
   targets.erase(std::remove_if(targets.begin(), targets.end(), [&](const RingNode& n) { return n.id == node_id; }),
                 targets.end());
   // Handoffs and odd rings take Swift's path (removal, handoff search).
-  if (!primary || targets.empty()) {
-    finish_rest_per_db();
-    return outcomes;
-  }
+  if (!primary || targets.empty()) return;
+
+  const size_t group = groups->size();
+  Group g;
+  g.partition = partition;
+  g.targets = targets;
+  const RingDevice* local_dev = ring.device(node_id);
+  for (const RingNode& n : targets) g.different_region.push_back(local_dev != nullptr && local_dev->region != n.region);
+  groups->push_back(std::move(g));
 
   const double now = env_->NowSeconds();
   BrokerOptions bo;
@@ -79,21 +184,21 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
                               options_.type == DbType::kContainer ? info.container : "");
     return (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) | uint32_t{d[3]};
   };
-
-  std::vector<Candidate> candidates;
-  for (size_t i = 0; i < items.size(); ++i) {
+  const size_t first = candidates->size();
+  for (size_t i = begin; i < end; ++i) {
     const std::string hash = HashOf(items[i].db_file);
     absl::StatusOr<ReplicationLocks::Held> held = locks_->TryLock(DeviceDirOf(options_.devices, items[i].db_file), hash);
     if (!held.ok()) {
-      outcomes[i].local_action = LocalAction::kBusy;
-      outcomes[i].success = true;
+      (*outcomes)[i].local_action = LocalAction::kBusy;
+      (*outcomes)[i].success = true;
       recorder_->Local(LocalAction::kBusy, DbLogPrefix(options_.type, options_.devices, items[i].db_file, nullptr),
                        held.status().message());
-      done[i] = true;
+      (*done)[i] = true;
       continue;
     }
     Candidate c;
     c.index = i;
+    c.group = group;
     c.held = std::make_unique<ReplicationLocks::Held>(*std::move(held));
     // Nothing is reclaimed here: a database whose state says reclaiming is
     // due goes the per-database way, which reclaims as Swift does.
@@ -101,22 +206,26 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
         cache_->Read(options_.type, items[i].db_file, bo, options_.reclaim_age, nullptr, part_key);
     if (!read.ok() || read->state.hash.size() != 32 || read->state.id.empty()) continue;  // Per database.
     if (read->state.reclaim_due <= now) continue;  // Reclaim due, or a reclaimable database: per database.
-    if (static_cast<int64_t>(read->state.tag >> ring->part_shift()) != partition) continue;  // Misplaced.
+    if (static_cast<int64_t>(read->state.tag >> ring.part_shift()) != partition) continue;  // Misplaced.
     c.read = *std::move(read);
+    // Not kept open across the chunk: a connection holds its page cache
+    // (a chunk is dozens of databases per worker). A hash match reopens.
+    c.read.broker.reset();
     c.results.assign(targets.size(), PeerResult::kError);
     c.ok.assign(targets.size(), false);
     c.detail.assign(targets.size(), "");
-    candidates.push_back(std::move(c));
+    candidates->push_back(std::move(c));
   }
 
-  for (size_t t = 0; t < targets.size() && !candidates.empty(); ++t) {
+  for (size_t t = 0; t < targets.size() && candidates->size() > first; ++t) {
     const RingNode& node = targets[t];
     v1::SyncPartitionRequest req;
     req.set_type(ToProto(options_.type));
     req.set_device(node.device);
     req.set_partition(partition);
     std::vector<Candidate*> asked;
-    for (Candidate& c : candidates) {
+    for (size_t k = first; k < candidates->size(); ++k) {
+      Candidate& c = (*candidates)[k];
       if (c.fallback) continue;
       const CachedState& s = c.read.state;
       v1::DbDigest* d = req.add_dbs();
@@ -143,7 +252,7 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
       const v1::PeerDbState& a = resp->dbs(static_cast<int>(k));
       const CachedState& s = c.read.state;
       if (a.presence() == v1::PeerDbState::MISSING) {
-        c.results[t] = PeerResult::kRsync;  // Shipped below, with the others it lacks.
+        c.results[t] = PeerResult::kRsync;  // Shipped with the others it lacks.
         continue;
       }
       if (a.presence() != v1::PeerDbState::PRESENT || !a.state_equal()) {
@@ -165,88 +274,23 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
       }
     }
   }
-
-  // Whole files for the peers that lack them, a batch per peer.
-  const RingDevice* local_dev = ring->device(node_id);
-  for (size_t t = 0; t < targets.size(); ++t) {
-    std::vector<Candidate*> batch;
-    for (Candidate& c : candidates) {
-      if (!c.fallback && c.results[t] == PeerResult::kRsync &&
-          std::find(c.results.begin(), c.results.end(), PeerResult::kError) == c.results.end()) {
-        batch.push_back(&c);
-      }
-    }
-    if (batch.empty()) continue;
-    Ship(items, batch, targets[t], t, partition, local_dev != nullptr && local_dev->region != targets[t].region);
-  }
-
-  for (Candidate& c : candidates) {
-    const size_t i = c.index;
-    const std::string& db_file = items[i].db_file;
-    if (c.fallback || std::find(c.results.begin(), c.results.end(), PeerResult::kError) != c.results.end()) {
-      c.read.broker.reset();
-      c.held.reset();  // ReplicateDb takes it again.
-      continue;        // Per database, below.
-    }
-    if (!c.hashmatch_points.empty()) {
-      std::vector<SyncRecord> points;
-      for (auto& [id, point] : c.hashmatch_points) points.push_back(SyncRecord{id, point, 0});
-      absl::Status recorded = [&]() -> absl::Status {
-        std::unique_ptr<DatabaseBroker> broker = std::move(c.read.broker);
-        if (broker == nullptr) {
-          absl::StatusOr<std::unique_ptr<DatabaseBroker>> b = DatabaseBroker::Open(options_.type, db_file, bo);
-          if (!b.ok()) return b.status();
-          broker = *std::move(b);
-        }
-        return broker->MergeSyncs(points, /*incoming=*/false);
-      }();
-      if (!recorded.ok()) {
-        c.held.reset();
-        continue;  // Per database.
-      }
-    }
-    recorder_->Attempted();
-    DbOutcome& out = outcomes[i];
-    out.ring_partition = partition;
-    out.success = true;
-    std::set<std::pair<std::string, std::string>> failed;
-    for (size_t t = 0; t < targets.size(); ++t) {
-      NodeOutcome o;
-      o.node = targets[t];
-      o.result = c.results[t];
-      o.success = c.ok[t];
-      o.detail = c.detail[t];
-      out.success = out.success && o.success;
-      if (!o.success) failed.emplace(targets[t].replication_ip, targets[t].device);
-      recorder_->PeerDone(o, DbLogPrefix(options_.type, options_.devices, db_file, &targets[t]));
-      out.peers.push_back(std::move(o));
-    }
-    std::set<std::pair<std::string, std::string>> distinct;
-    for (const RingNode& n : targets) distinct.emplace(n.replication_ip, n.device);
-    int64_t successes = 0;
-    for (const auto& d : distinct) successes += failed.count(d) == 0 ? 1 : 0;
-    recorder_->Targets(successes, std::vector<std::pair<std::string, std::string>>(failed.begin(), failed.end()));
-    done[i] = true;
-  }
-  candidates.clear();  // Releases the remaining locks before the per-database path.
-  finish_rest_per_db();
-  return outcomes;
 }
 
-void PartitionReplicator::Ship(const std::vector<WalkItem>& items, std::vector<Candidate*>& batch,
-                               const RingNode& node, size_t t, int64_t partition, bool different_region) {
+void PartitionReplicator::Ship(const std::vector<WalkItem>& items, Batch& batch) {
+  const RingNode& node = batch.node;
+  const bool different_region = batch.different_region;
   auto fail_all = [&](const std::string& why) {
-    for (Candidate* c : batch) c->detail[t] = why;
+    for (auto& [c, t] : batch.members) c->detail[t] = why;
   };
   // The files as they are now (a copy made while one changes is torn).
   std::vector<absl::StatusOr<FileStamp>> before;
   std::vector<std::pair<std::string, std::string>> files;
-  for (Candidate* c : batch) {
+  for (auto& [c, t] : batch.members) {
     const std::string& db_file = items[c->index].db_file;
     before.push_back(ReadFileStamp(db_file));
     files.emplace_back(db_file, c->read.state.id);
   }
-  const std::string device_dir = DeviceDirOf(options_.devices, items[batch.front()->index].db_file);
+  const std::string device_dir = DeviceDirOf(options_.devices, items[batch.members.front().first->index].db_file);
   absl::BitGen gen;
   const std::string staging =
       absl::StrCat(device_dir, "/tmp/", kOutboxPrefix, absl::Uniform<uint64_t>(gen));
@@ -255,9 +299,9 @@ void PartitionReplicator::Ship(const std::vector<WalkItem>& items, std::vector<C
     return;
   }
   v1::CompleteRsyncBatchRequest install;
-  std::vector<Candidate*> installed;
-  for (size_t k = 0; k < batch.size(); ++k) {
-    Candidate* c = batch[k];
+  std::vector<std::pair<Candidate*, size_t>> installed;
+  for (size_t k = 0; k < batch.members.size(); ++k) {
+    auto [c, t] = batch.members[k];
     const std::string& db_file = items[c->index].db_file;
     absl::StatusOr<FileStamp> after = ReadFileStamp(db_file);
     if (!before[k].ok() || !after.ok() || *before[k] != *after || before[k]->journal || after->journal) {
@@ -287,18 +331,18 @@ void PartitionReplicator::Ship(const std::vector<WalkItem>& items, std::vector<C
     v1::CompleteRsyncRequest* r = install.add_installs();
     r->mutable_db()->set_type(ToProto(options_.type));
     r->mutable_db()->set_device(node.device);
-    r->mutable_db()->set_partition(partition);
+    r->mutable_db()->set_partition(items[c->index].partition);
     r->mutable_db()->set_hash(HashOf(db_file));
     r->set_tmp_name(c->read.state.id);
     r->set_db_basename(Basename(db_file));
-    installed.push_back(c);
+    installed.emplace_back(c, t);
   }
   if (installed.empty()) return;
   absl::StatusOr<v1::CompleteRsyncBatchResponse> resp = peers_->CompleteRsyncBatch(
       PeerAddress{node.replication_ip, node.replication_port}, install,
       options_.node_timeout * (1 + static_cast<int>(installed.size()) / 50));
   for (size_t k = 0; k < installed.size(); ++k) {
-    Candidate* c = installed[k];
+    auto [c, t] = installed[k];
     if (!resp.ok()) {
       c->detail[t] = absl::StrCat("CompleteRsyncBatch: ", resp.status().ToString());
       continue;

@@ -6,8 +6,8 @@
 // max_row, and timestamps and metadata are equal) is Swift's no_change; as
 // equal rows, its hashmatch (the peer has raised its point; we record ours).
 // A database a peer lacks is shipped with the others it lacks: one rsync
-// run per peer for the partition's files (under their database ids, into the
-// peer's <device>/tmp/, Swift's layout), then one CompleteRsyncBatch; a file
+// run per peer device for the chunk's files (under their database ids, into
+// the peer's <device>/tmp/, Swift's layout), then one CompleteRsyncBatch; a file
 // that changed while it was copied is copied again with writers locked out,
 // as a single file would be. Everything else takes Swift's per-database path
 // (DbReplicator): a peer that differs, cannot say, is unreachable or
@@ -17,7 +17,7 @@
 // changes.
 //
 //   PartitionReplicator p(options, ring, peers, &db_replicator, &recorder, &locks, &cache);
-//   std::vector<DbOutcome> outcomes = p.Replicate(walker.NextPartition());
+//   std::vector<DbOutcome> outcomes = p.Replicate(chunk);  // whole partitions
 //
 // Thread-safe: partitions may be replicated concurrently (a database is one
 // worker's at a time through ReplicationLocks).
@@ -44,16 +44,23 @@ class PartitionReplicator {
                       DbReplicator* per_db, OutcomeRecorder* recorder, ReplicationLocks* locks, StateCache* cache,
                       Env* env = Env::Default());
 
-  // `items` are one partition's databases of one device (DbWalker::
-  // NextPartition). One outcome per item, in order.
+  // `items` are a chunk: the databases of one or more partitions (each
+  // partition's items together, as DbWalker::NextPartition returns them).
+  // One outcome per item, in order.
   std::vector<DbOutcome> Replicate(const std::vector<WalkItem>& items);
 
  private:
   struct Candidate;
-  // Ships `batch` (candidates the peer lacks) to `node` and installs them;
-  // sets each one's result for target `t`.
-  void Ship(const std::vector<WalkItem>& items, std::vector<Candidate*>& batch, const RingNode& node, size_t t,
-            int64_t partition, bool different_region);
+  struct Group;
+  struct Batch;
+  // Items [begin, end) (one partition): reads their states, asks each target
+  // peer in one SyncPartition, adds the fast-path candidates and a group.
+  void Handshake(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
+                 std::vector<Group>* groups, std::vector<Candidate>* candidates, std::vector<DbOutcome>* outcomes,
+                 std::vector<bool>* done);
+  // Ships `batch` (candidates one peer device lacks) and installs them; sets
+  // each member's result for its target.
+  void Ship(const std::vector<WalkItem>& items, Batch& batch);
 
   const ReplicatorOptions& options_;
   ReloadingRing* ring_;

@@ -160,15 +160,23 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
     absl::MutexLock lock(&work_mu);
     while (!stop_requested_) {
       if (!walk_done) {
-        std::vector<WalkItem> items = walker.NextPartition();
-        progress_.SetTotal(walker.EstimatedTotal(), walker.done());
-        if (!items.empty()) {
+        // Whole partitions until the chunk holds batch_databases: what the
+        // peers lack travels in one rsync per peer device for all of them.
+        while (static_cast<int>(partition->size()) < std::max(1, options_.batch_databases)) {
+          std::vector<WalkItem> items = walker.NextPartition();
+          progress_.SetTotal(walker.EstimatedTotal(), walker.done());
+          if (items.empty()) {
+            walk_done = true;
+            break;
+          }
           for (size_t k = 0; k < items.size(); ++k) limiter.Wait();
-          *partition = std::move(items);
+          partition->insert(partition->end(), std::make_move_iterator(items.begin()),
+                            std::make_move_iterator(items.end()));
+        }
+        if (!partition->empty()) {
           ++in_flight;
           return true;
         }
-        walk_done = true;
       }
       if (!retries.empty()) {
         absl::Time due = retries.front().not_before;

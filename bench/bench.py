@@ -965,7 +965,10 @@ class Bench:
             try:
                 c.start()
                 for j, (case, report) in enumerate(passes):
-                    res = c.run_pass(case)
+                    prof = None
+                    if sname == 'dbrepl' and self.args.profile == 'perf' and case in (self.args.profile_case or []):
+                        prof = self.whole_machine_profile(case)
+                    res = c.run_pass(case, prof)
                     if report:
                         self.record(case, res, rows_moved if j == 0 else 0, recs, trees[sname], note)
                     if case == 'steady' and sname == 'dbrepl' and self.args.profile:
@@ -974,6 +977,35 @@ class Bench:
                 c.stop()
             if not self.args.keep:
                 shutil.rmtree(trees[sname], ignore_errors=True)
+
+    def whole_machine_profile(self, case):
+        """For run_pass: perf over the whole machine (agent, peers, rsync, SQLite) while node 1's
+        agent runs the reported pass of `case` (it then measures perf's overhead too)."""
+        def start(i):
+            if i != 0:
+                return None
+            pdir = os.path.join(self.work, 'profile')
+            os.makedirs(pdir, exist_ok=True)
+            out = os.path.join(pdir, 'machine-%s.perf' % case)
+            p = PROCS.spawn(['perf', 'record', '-a', '-g', '-F', '499', '-o', out + '.data'], out + '.log')
+            time.sleep(1.0)
+
+            def stop():
+                os.kill(p.pid, signal.SIGINT)
+                try:
+                    p.wait(60)
+                except subprocess.TimeoutExpired:
+                    PROCS.stop(p)
+                rep = ''
+                for sort, limit in (('comm', '0.5'), ('comm,dso', '0.5'), ('comm,dso,sym', '0.7')):
+                    rep += subprocess.run(['perf', 'report', '-i', out + '.data', '--stdio', '--no-children',
+                                           '--percent-limit', limit, '--sort', sort, '-g', 'none'],
+                                          capture_output=True, text=True).stdout
+                with open(out + '.txt', 'w') as f:
+                    f.write(rep)
+                log('    whole-machine profile of node 1 (%s): %s.txt' % (case, out))
+            return stop
+        return start
 
     def profile_pass(self, c):
         """One more steady-state pass with node 1's agent and the two peers it talks to under
@@ -1369,6 +1401,9 @@ def parse_args(argv):
     p.add_argument('--limit-rsync-files', type=int, default=200, help='files for the sequential rsync limits')
     p.add_argument('--limit-http-calls', type=int, default=2000, help='Swift REPLICATE calls for its limit')
     p.add_argument('--profile', choices=('perf', 'strace'), help='profile one extra steady dbrepl pass')
+    p.add_argument('--profile-case', type=lambda v: v.split(','), default=None,
+                   help='with --profile perf: also profile the whole machine during node 1 of these cases '
+                        '(e.g. rsync,usync); those passes then carry perf overhead')
     p.add_argument('--workdir', help='work directory (default: a new mktemp dir); data written there is reused')
     p.add_argument('--keep', action='store_true', help='keep the device trees and data')
     p.add_argument('--jobs', type=int, default=2, help='processes writing/verifying data')

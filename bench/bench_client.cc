@@ -9,9 +9,15 @@
 //   bench_client pass --target=ADMIN_IP:PORT [--poll_ms=5] [--timeout=3600]
 //       ReplicationAgent/RunPass, then GetStatus every poll_ms until passes_completed grows:
 //       one pass of a running agent daemon, timed from the request to the observed end.
+//   bench_client install --dir=DEVICES_TREE --out=DIR [--limit=N]
+//       The peer's CompleteRsync in-process: copies each database under --dir into
+//       DIR/sda/tmp/ (untimed, as rsync would), then installs them all (timed).
 //   bench_client sqlite-insert --db=PATH --rows=R [--batch=1000] [--prefix=raw]
 //       INSERT INTO object ... in transactions of `batch` rows, through dbrepl's SQLite
 //       connection (Swift's pragmas, chexor registered in C++) on a database Swift created.
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -28,7 +34,12 @@
 #include "common/db/sqlite_connection.h"
 #include "common/db/state_cache.h"
 #include "common/fs_util.h"
+#include "common/env/env.h"
+#include "common/paths.h"
+#include "peer/db_locator.h"
+#include "peer/replicator_rpc.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include <functional>
 #include "dbrepl/v1/agent.grpc.pb.h"
 #include "dbrepl/v1/peer.grpc.pb.h"
@@ -39,6 +50,8 @@
 
 DEFINE_string(dir, "", "read-state: the devices tree to read every database of.");
 DEFINE_int32(rounds, 1, "read-state: passes over the databases (the first is cold, later ones hit the cache).");
+DEFINE_string(out, "", "install: a devices root to install into (DIR/sda is made).");
+DEFINE_int32(limit, 1000000, "install: most databases to install.");
 DEFINE_string(target, "", "host:port of the peer (rtt) or of the agent's admin API (pass).");
 DEFINE_string(method, "check", "rtt: check (health) or sync (ReplicationPeer/Sync).");
 DEFINE_int32(calls, 10000, "rtt: calls to time (after --warmup).");
@@ -237,6 +250,67 @@ int ReadState() {
   return ok > 0 ? 0 : 1;
 }
 
+// install: the receiving side of a new replica, without rsync or gRPC.
+int Install() {
+  std::vector<std::string> files;
+  std::function<void(const std::string&)> walk = [&](const std::string& dir) {
+    absl::StatusOr<std::vector<std::string>> names = dbrepl::ListDirectory(dir);
+    if (!names.ok()) return;
+    for (const std::string& n : *names) {
+      std::string path = dir + "/" + n;
+      if (absl::EndsWith(n, ".db")) {
+        files.push_back(path);
+      } else if (dbrepl::IsDirectory(path)) {
+        walk(path);
+      }
+    }
+  };
+  walk(FLAGS_dir);
+  if (files.size() > static_cast<size_t>(FLAGS_limit)) files.resize(FLAGS_limit);
+  const std::string tmp = FLAGS_out + "/sda/tmp";
+  if (!dbrepl::MakeDirs(tmp).ok()) return Fail("cannot make " + tmp);
+  std::vector<std::pair<dbrepl::v1::DbRef, std::string>> work;
+  for (size_t i = 0; i < files.size(); ++i) {
+    // .../<datadir>/<part>/<suffix>/<hash>/<hash>.db
+    std::vector<std::string> parts = absl::StrSplit(files[i], '/');
+    if (parts.size() < 5) continue;
+    dbrepl::v1::DbRef ref;
+    ref.set_type(dbrepl::v1::CONTAINER);
+    ref.set_device("sda");
+    ref.set_partition(std::stoll(parts[parts.size() - 4]));
+    ref.set_hash(parts[parts.size() - 2]);
+    std::string name = absl::StrCat("upload-", i);
+    absl::StatusOr<std::string> bytes = dbrepl::Env::Default()->ReadFile(files[i]);
+    if (!bytes.ok() || !dbrepl::Env::Default()->WriteNewFile(tmp + "/" + name, *bytes, 0644).ok()) {
+      return Fail("cannot copy " + files[i]);
+    }
+    work.emplace_back(ref, name);
+  }
+  dbrepl::peer::DbLocator locator(FLAGS_out, /*mount_check=*/false);
+  dbrepl::peer::ReplicatorRpc rpc;
+  sync();  // The copies' writeback is not the install's.
+  auto start = Clock::now();
+  timespec cpu0;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
+  int ok = 0;
+  for (auto& [ref, name] : work) {
+    absl::StatusOr<dbrepl::peer::LocatedDb> db = locator.Locate(ref);
+    if (!db.ok()) return Fail(std::string(db.status().message()));
+    absl::StatusOr<std::string> id = rpc.CompleteRsync(*db, name, "", absl::Now() + absl::Seconds(30));
+    ok += id.ok() ? 1 : 0;
+    if (!id.ok()) std::cerr << id.status() << "\n";
+  }
+  double wall = Seconds(Clock::now() - start);
+  timespec cpu1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+  double cpu = (cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
+  std::cout << absl::StrFormat(
+      "{\"databases\": %d, \"installed\": %d, \"seconds\": %.6f, \"us_per_db\": %.1f, \"cpu_us_per_db\": %.1f}\n",
+      static_cast<int>(work.size()), ok, wall, wall * 1e6 / std::max<size_t>(1, work.size()),
+      cpu * 1e6 / std::max<size_t>(1, work.size()));
+  return ok == static_cast<int>(work.size()) ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -248,5 +322,6 @@ int main(int argc, char** argv) {
   if (cmd == "pass") return Pass();
   if (cmd == "sqlite-insert") return SqliteInsert();
   if (cmd == "read-state") return ReadState();
+  if (cmd == "install") return Install();
   return Fail("unknown subcommand " + cmd);
 }

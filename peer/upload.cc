@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/env/file_ops.h"
 #include "common/errors.h"
+#include "common/fs_util.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
@@ -132,7 +133,9 @@ absl::StatusOr<std::unique_ptr<DatabaseBroker>> Upload::OpenVerified(absl::Durat
 }
 
 absl::Status Upload::Install(const std::string& target) {
-  RETURN_IF_ERROR(RenameDurably(env_, path_, target));
+  RETURN_IF_ERROR(env_->SyncFile(path_));
+  RETURN_IF_ERROR(env_->RenameFile(path_, target));
+  RETURN_IF_ERROR(env_->SyncDir(Dirname(target)));
   Release(path_);
   path_.clear();
   return absl::OkStatus();

@@ -57,8 +57,12 @@ class Upload {
   // Opens and verifies (see above). `busy_timeout` as for any broker.
   absl::StatusOr<std::unique_ptr<DatabaseBroker>> OpenVerified(absl::Duration busy_timeout);
 
-  // Renames the (closed) file to `target`, durably; afterwards the Upload
-  // owns nothing.
+  // Renames the (closed) file to `target`, durably: the file's data is
+  // synced, then the rename, then `target`'s directory (which must exist,
+  // durably: MakeDirsDurablyBelow). tmp/ is not synced: should its old name
+  // survive a crash, it is a second link to the installed file, and the
+  // private name is unlinked at the next start (RemoveAbandonedUploads).
+  // Afterwards the Upload owns nothing.
   absl::Status Install(const std::string& target);
 
   // Removes the (closed) file now, after its rows were merged elsewhere.

@@ -39,6 +39,9 @@ DEFINE_string(handoff_delete, "auto",
 DEFINE_double(databases_per_second, 50,
               "Most databases started per second; 0 or less means no limit (Swift's databases_per_second).");
 DEFINE_double(ring_check_interval, 15, "Seconds between checks of the ring file for changes.");
+DEFINE_int32(batch_databases, 64,
+             "A pass worker takes whole partitions until it holds this many databases; new replicas among "
+             "them go to each peer device in one rsync run and one install call (1-1000).");
 DEFINE_string(fallocate_reserve, "1%",
               "Free space to keep on each device, as a percentage (1%) or bytes (Swift's fallocate_reserve).");
 
@@ -49,7 +52,8 @@ const std::vector<std::string>& ReplicatorFlagNames() {
       "devices",      "mount_check", "bind_ip",      "bind_port",       "swift_dir",
       "concurrency",  "interval",    "per_diff",     "max_diffs",       "node_timeout",
       "conn_timeout", "reclaim_age", "rsync_module", "rsync_compress",  "recon_cache_path",
-      "handoffs_only", "handoff_delete", "databases_per_second", "ring_check_interval"};
+      "handoffs_only", "handoff_delete", "databases_per_second", "ring_check_interval",
+      "batch_databases"};
   return *names;
 }
 

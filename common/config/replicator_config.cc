@@ -91,6 +91,7 @@ absl::StatusOr<ReplicatorConfig> ReplicatorConfig::FromSection(const ConfigSecti
     c.handoff_delete = *hd;
   }
   ASSIGN_OR_RETURN(c.ring_check_interval, in.Float("ring_check_interval", c.ring_check_interval, 0, kHuge));
+  ASSIGN_OR_RETURN(c.batch_databases, in.Int("batch_databases", c.batch_databases, 1, 1000));
   return c;
 }
 

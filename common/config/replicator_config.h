@@ -57,6 +57,10 @@ struct ReplicatorConfig {
   // dbrepl's addition: how often the ring file is checked for changes
   // (Swift's hard-wired reload_time).
   double ring_check_interval = 15;
+  // dbrepl's addition: a pass worker takes whole partitions until it holds
+  // this many databases, and what a peer device lacks among them travels in
+  // one rsync run and one install call.
+  int64_t batch_databases = 64;
 
   // Things Swift would log as warnings while reading the options
   // (deprecated run_pause, booleans it silently took as false).

@@ -80,6 +80,7 @@ TEST(ReplicatorConfigTest, SwiftDefaultsPerType) {
   EXPECT_FALSE(c.handoffs_only);
   EXPECT_EQ(c.handoff_delete, 0);
   EXPECT_EQ(c.ring_check_interval, 15);
+  EXPECT_EQ(c.batch_databases, 64);
 
   ASSERT_OK_AND_ASSIGN(ReplicatorConfig a, FromText("[account-replicator]\n", DbType::kAccount));
   EXPECT_EQ(a.bind_port, 6202);
@@ -142,6 +143,8 @@ TEST(ReplicatorConfigTest, BadValuesAreRejectedByName) {
   EXPECT_THAT(ErrorOf("handoff_delete = some"), HasSubstr("handoff_delete"));
   EXPECT_THAT(ErrorOf("handoff_delete = -1"), HasSubstr("handoff_delete"));
   EXPECT_THAT(ErrorOf("ring_check_interval = -5"), HasSubstr("ring_check_interval"));
+  EXPECT_THAT(ErrorOf("batch_databases = 0"), HasSubstr("batch_databases"));
+  EXPECT_THAT(ErrorOf("batch_databases = 1001"), HasSubstr("between 1 and 1000"));
 }
 
 TEST(ReplicatorConfigTest, MissingFileOrSection) {

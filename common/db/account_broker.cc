@@ -11,8 +11,10 @@ namespace dbrepl {
 absl::StatusOr<ReplicationInfo> AccountBroker::ReadInfo() {
   ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
   ASSIGN_OR_RETURN(SqliteStatement st,
-                   conn->Prepare("SELECT account, created_at, put_timestamp, delete_timestamp, status_changed_at, "
-                                 "container_count, object_count, bytes_used, hash, id FROM account_stat"));
+                   conn->Prepare(absl::StrCat("SELECT account, created_at, put_timestamp, delete_timestamp, "
+                                              "status_changed_at, container_count, object_count, bytes_used, hash, id, ",
+                                              schema_.HasStatColumn("metadata") ? "metadata" : "''",
+                                              " FROM account_stat")));
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return absl::DataLossError("missing row in account_stat table");
   ReplicationInfo info;
@@ -26,6 +28,7 @@ absl::StatusOr<ReplicationInfo> AccountBroker::ReadInfo() {
   info.bytes_used = st.ColumnInt(7);
   info.hash = st.ColumnText(8);
   info.id = st.ColumnText(9);
+  info.metadata = st.ColumnText(10);
   return info;
 }
 

@@ -57,7 +57,10 @@ struct BrokerOptions {
   std::string device_name;
   // The file is private to its opener (an rsynced upload being installed):
   // row merges skip the hash directory's lock, which exists to order them
-  // against replacement of a file that others can see.
+  // against replacement of a file that others can see, and transactions
+  // run unsynced with the journal in memory (Swift's initialize() pragmas):
+  // the opener fsyncs the file before anyone else can see it, and a crash
+  // before that leaves a private file nobody will use.
   bool exclusive_file = false;
   // Tombstones deleted per transaction by Reclaim (Swift's
   // RECLAIM_PAGE_SIZE). Only tests change it.

@@ -63,7 +63,8 @@ absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfo() {
                        "SELECT account, container, created_at, put_timestamp, delete_timestamp, status, "
                        "status_changed_at, object_count, bytes_used, reported_put_timestamp, "
                        "reported_delete_timestamp, reported_object_count, reported_bytes_used, hash, id, ",
-                       sync_points, ", ", policy, " FROM container_stat")));
+                       sync_points, ", ", policy, ", ", schema_.HasStatColumn("metadata") ? "metadata" : "''",
+                       " FROM container_stat")));
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return absl::DataLossError("missing row in container_stat table");
   ReplicationInfo info;
@@ -85,6 +86,7 @@ absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfo() {
   info.x_container_sync_point1 = st.ColumnInt(15);
   info.x_container_sync_point2 = st.ColumnInt(16);
   info.storage_policy_index = st.ColumnInt(17);
+  info.metadata = st.ColumnText(18);
   info.db_state = "unsharded";
   return info;
 }

@@ -52,8 +52,8 @@ absl::StatusOr<SchemaInfo> InspectSchema(SqliteConnection* conn) {
   if (!type.has_value()) return info;
   bool container = *type == DbType::kContainer;
   if (container ? info.has_object_table : info.has_container_table) {
-    ASSIGN_OR_RETURN(std::set<std::string> row_columns, Columns(conn, container ? "object" : "container"));
-    info.rows_have_policy_index = row_columns.count("storage_policy_index") > 0;
+    ASSIGN_OR_RETURN(info.rows_have_policy_index,
+                     conn->HasColumn(container ? "object" : "container", "storage_policy_index"));
   }
   if (!container || !info.container_stat_is_view || info.has_container_info) {
     ASSIGN_OR_RETURN(info.stat_columns, Columns(conn, container ? "container_stat" : "account_stat"));

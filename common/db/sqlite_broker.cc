@@ -21,6 +21,14 @@
 namespace dbrepl {
 namespace {
 
+// Reclaim compares a tombstone's text with the age; its leading float
+// (before an encoded "+delta" or an "_offset") is when that turns true.
+double TimestampSeconds(const std::string& text) {
+  double seconds = 0;
+  if (!absl::SimpleAtod(text.substr(0, text.find_first_of("+_")), &seconds)) seconds = 0;
+  return seconds;
+}
+
 // Swift's possibly_quarantine() hint for a corruption message.
 std::string QuarantineReason(absl::string_view message) {
   if (absl::StrContains(message, "database disk image is malformed") ||
@@ -46,6 +54,10 @@ SqliteBroker::SqliteBroker(DbType type, std::string db_file, const BrokerOptions
 absl::Status SqliteBroker::Init() {
   SqliteOpenOptions open_options;
   open_options.busy_timeout = options_.busy_timeout;
+  // A private file is made durable by whoever publishes it (an upload is
+  // fsynced before its rename): no journal file to create and delete, no
+  // fsync per transaction.
+  open_options.creating_schema = options_.exclusive_file;
   absl::StatusOr<std::unique_ptr<SqliteConnection>> conn = SqliteConnection::Open(db_file(), open_options);
   if (!conn.ok()) {
     if (absl::IsNotFound(conn.status())) return DbNotFoundError(conn.status().message());
@@ -226,8 +238,7 @@ absl::StatusOr<ReplicationInfo> SqliteBroker::GetReplicationInfo() {
     // reading them, a peer with the old rows would match our hash and record
     // our newer max_row as delivered, and the row would never replicate.
     ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(conn));
-    ASSIGN_OR_RETURN(ReplicationInfo info, ReadInfoLocked());
-    ASSIGN_OR_RETURN(info.metadata, ReadMetadataColumn());
+    ASSIGN_OR_RETURN(ReplicationInfo info, ReadInfoLocked());  // Metadata included.
     ASSIGN_OR_RETURN(info.max_row, MaxRowOf(rows_table()));
     RETURN_IF_ERROR(snapshot.Commit());
     return info;
@@ -242,12 +253,7 @@ absl::StatusOr<absl::optional<double>> SqliteBroker::OldestTombstoneLocked() {
                                                                   " WHERE ", DeletedQueryMod(), " deleted = 1")));
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row || st.ColumnIsNull(0)) return absl::optional<double>();
-  // Reclaim compares the text with the age; its leading float (before an
-  // encoded "+delta" or an "_offset") is when that turns true.
-  std::string text = st.ColumnText(0);
-  double seconds = 0;
-  if (!absl::SimpleAtod(text.substr(0, text.find_first_of("+_")), &seconds)) seconds = 0;
-  return absl::optional<double>(seconds);
+  return absl::optional<double>(TimestampSeconds(st.ColumnText(0)));
 }
 
 absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState(double reclaim_age) {
@@ -256,28 +262,48 @@ absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState(double reclai
     ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
     ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(conn));
     ReplicationState state;
-    ASSIGN_OR_RETURN(state.info, ReadInfoLocked());
-    ASSIGN_OR_RETURN(state.info.metadata, ReadMetadataColumn());
-    ASSIGN_OR_RETURN(state.info.max_row, MaxRowOf(rows_table()));
-    ASSIGN_OR_RETURN(state.incoming, ReadSyncs(/*incoming=*/true));
-    ASSIGN_OR_RETURN(state.outgoing, ReadSyncs(/*incoming=*/false));
+    // A cold read is mostly SQLite compiling statements (the schema parse,
+    // then each statement): the scalars come in one statement, both sync
+    // tables in another.
+    ASSIGN_OR_RETURN(state.info, ReadInfoLocked());  // Metadata included.
+    const char* tombstone_column = type() == DbType::kAccount ? "delete_timestamp" : "created_at";
+    ASSIGN_OR_RETURN(
+        SqliteStatement scalars,
+        conn->Prepare(absl::StrCat(
+            "SELECT (SELECT seq FROM sqlite_sequence WHERE name = ? LIMIT 1), (SELECT MIN(", tombstone_column,
+            ") FROM ", rows_table(), " WHERE ", DeletedQueryMod(), " deleted = 1), ",
+            schema_.has_shard_range ? "(SELECT 1 FROM shard_range WHERE deleted = 1 LIMIT 1)" : "NULL")));
+    scalars.BindText(1, rows_table());
+    ASSIGN_OR_RETURN(bool scalar_row, scalars.Step());
+    if (!scalar_row) return absl::InternalError("no row from a scalar SELECT");
+    state.info.max_row = scalars.ColumnIsNull(0) ? -1 : scalars.ColumnInt(0);
+    absl::optional<double> tombstone;
+    if (!scalars.ColumnIsNull(1)) tombstone = TimestampSeconds(scalars.ColumnText(1));
+    const bool deleted_range = !scalars.ColumnIsNull(2);
+    ASSIGN_OR_RETURN(SqliteStatement syncs,
+                     conn->Prepare("SELECT 1, remote_id, sync_point, updated_at FROM incoming_sync UNION ALL "
+                                   "SELECT 0, remote_id, sync_point, updated_at FROM outgoing_sync"));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, syncs.Step());
+      if (!row) break;
+      SyncRecord r;
+      r.remote_id = syncs.ColumnText(1);
+      r.sync_point = syncs.ColumnInt(2);
+      if (!absl::SimpleAtoi(syncs.ColumnText(3), &r.updated_at)) r.updated_at = 0;
+      (syncs.ColumnInt(0) == 1 ? state.incoming : state.outgoing).push_back(std::move(r));
+    }
     // When reclaiming is next due: the oldest tombstone turns reclaim_age
     // old, a sync row turns 2 * reclaim_age (Reclaim's two cut-offs), a
     // deleted database becomes reclaimable. Deleted metadata keys and shard
     // ranges are rare: their presence means "due now". A second early is
     // harmless, so the arithmetic may be rough; late it must not be.
     double due = std::numeric_limits<double>::infinity();
-    ASSIGN_OR_RETURN(absl::optional<double> tombstone, OldestTombstoneLocked());
     if (tombstone.has_value()) due = std::min(due, *tombstone + reclaim_age);
     for (const auto* table : {&state.incoming, &state.outgoing}) {
       for (const SyncRecord& r : *table) due = std::min(due, static_cast<double>(r.updated_at) + 2 * reclaim_age);
     }
     if (absl::StrContains(state.info.metadata, "[\"\",")) due = 0;  // A deleted key: ["", ts].
-    if (schema_.has_shard_range) {
-      ASSIGN_OR_RETURN(SqliteStatement ranges, conn->Prepare("SELECT 1 FROM shard_range WHERE deleted = 1 LIMIT 1"));
-      ASSIGN_OR_RETURN(bool deleted_range, ranges.Step());
-      if (deleted_range) due = 0;
-    }
+    if (deleted_range) due = 0;
     double put = 0, del = 0;
     if (absl::SimpleAtod(state.info.put_timestamp.substr(0, state.info.put_timestamp.find('_')), &put) &&
         absl::SimpleAtod(state.info.delete_timestamp.substr(0, state.info.delete_timestamp.find('_')), &del) &&

@@ -72,6 +72,14 @@ bool IsCorruptionMessage(absl::string_view message) {
 
 absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
                                                                          const SqliteOpenOptions& options) {
+  // Once, before SQLite initializes: no global memory statistics (a mutex
+  // around every allocation, and a cold open is thousands of them while the
+  // schema is parsed). Refused harmlessly if something initialized it first.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (options.create) flags |= SQLITE_OPEN_CREATE;
@@ -112,6 +120,18 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const s
 }
 
 SqliteConnection::~SqliteConnection() { sqlite3_close_v2(db_); }
+
+absl::StatusOr<bool> SqliteConnection::HasColumn(const std::string& table, const std::string& column) {
+  int rc = RetryBusy(
+      [&] {
+        return sqlite3_table_column_metadata(db_, "main", table.c_str(), column.c_str(), nullptr, nullptr, nullptr,
+                                             nullptr, nullptr);
+      },
+      [] {});
+  if (rc == SQLITE_OK) return true;
+  if (rc == SQLITE_ERROR && absl::StartsWith(sqlite3_errmsg(db_), "no such table column")) return false;
+  return Error(rc, absl::StrCat("looking up ", table, ".", column));
+}
 
 template <typename Attempt, typename BeforeRetry>
 int SqliteConnection::RetryBusy(Attempt attempt, BeforeRetry before_retry) {

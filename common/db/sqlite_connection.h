@@ -112,6 +112,11 @@ class SqliteConnection {
   // Runs one or more ';'-separated statements without parameters.
   absl::Status Execute(absl::string_view sql);
 
+  // Whether `table` (a table, not a view) has `column`, from the parsed
+  // schema (no statement is compiled). NOT_FOUND-free: false when either is
+  // missing; an error only when the schema cannot be read.
+  absl::StatusOr<bool> HasColumn(const std::string& table, const std::string& column);
+
   // Rows changed by the last INSERT/UPDATE/DELETE (not counting triggers).
   int64_t Changes() const;
   // True inside BEGIN ... COMMIT/ROLLBACK.
