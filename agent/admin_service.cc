@@ -59,6 +59,7 @@ void ToProto(const PassProgress& p, v1::PassStatus* out) {
   s->set_deferred(st.deferred);
   s->set_quarantined(st.quarantined);
   s->set_skipped_devices(st.skipped_devices);
+  s->set_skipped_sharded(st.skipped_sharded);
   for (const auto& [ip, devs] : st.failure_nodes) {
     for (const auto& [dev, n] : devs) (*s->mutable_failure_nodes())[absl::StrCat(ip, "/", dev)] = n;
   }

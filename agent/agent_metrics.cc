@@ -25,7 +25,8 @@ prometheus::Gauge* NewGauge(prometheus::Registry& registry, const std::string& n
 const std::vector<std::string>& AgentMetrics::Results() {
   static const auto* results =
       new std::vector<std::string>{"success", "failure",      "no_change",    "hashmatch", "rsync",
-                                   "diff",    "diff_capped",  "remote_merge", "empty",     "remove"};
+                                   "diff",    "diff_capped",  "remote_merge", "empty",     "remove",
+                                   "skipped_sharded"};
   return *results;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/replication_plan.h"
+#include "common/db/db_files.h"
 #include "common/errors.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
@@ -80,6 +81,16 @@ DbOutcome DbReplicator::ReplicateDb(int64_t partition, const std::string& db_fil
     return out;
   }
   recorder_->Attempted();
+  auto sharded = [&](const std::string& why) {
+    out.local_action = LocalAction::kSharded;
+    out.success = true;  // As Swift's sharding deferral: not a failure of this node.
+    recorder_->Local(LocalAction::kSharded, prefix, why);
+    return out;
+  };
+  if (options_.type == DbType::kContainer &&
+      (Basename(db_file) != local.hash + ".db" || HasEpochDbFile(Dirname(db_file), local.hash))) {
+    return sharded("the hash directory holds a sharding epoch file");
+  }
   const double now = env_->NowSeconds();
   std::shared_ptr<const Ring> ring = ring_->Get();
 
@@ -109,6 +120,9 @@ DbOutcome DbReplicator::ReplicateDb(int64_t partition, const std::string& db_fil
     return out;
   }
 
+  if (ShardingInPlay(local.info)) {
+    return sharded(absl::StrCat("db_state ", local.info.db_state, ", shard_max_row ", local.info.shard_max_row));
+  }
   int64_t bpart = ring->GetPart(options_.hash_config, local.info.account,
                                 options_.type == DbType::kContainer ? local.info.container : "");
   out.ring_partition = bpart;
@@ -205,6 +219,8 @@ NodeOutcome DbReplicator::PushToNode(const RingNode& node, Local& local, int64_t
       return Rsync(node, local, partition, /*then_merge=*/false, different_region);
     } else if (GetReason(sync.status()) == ErrorReason::kPeerAtCapacity) {
       o.result = PeerResult::kPeerBusy;
+    } else if (GetReason(sync.status()) == ErrorReason::kDbSharded) {
+      o.result = PeerResult::kSharded;
     } else {
       o.result = PeerResult::kError;
       o.detail = absl::StrCat("syncing: ", o.detail);

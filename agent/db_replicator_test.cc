@@ -7,6 +7,10 @@
 #include "agent/partition_replicator.h"
 #include "common/db/state_cache.h"
 
+#include <stdio.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <functional>
 #include <map>
 
@@ -23,6 +27,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sqlite3.h"
 
 namespace dbrepl::agent {
 namespace {
@@ -544,6 +549,100 @@ TEST_F(PartitionReplicatorTest, AHandoffCopyIsNeverOnTheFastPath) {
   std::vector<DbOutcome> out = Pass({a}, part, me);
   EXPECT_EQ(peers_.sync_partition_calls, 0);
   EXPECT_EQ(out[0].local_action, LocalAction::kRemoved);
+}
+
+// Gives the container at `path` a shard range (its own, state SHARDING), as
+// Swift's sharder does before it creates the epoch file.
+void AddShardRange(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db,
+                         "INSERT INTO shard_range (name, timestamp, lower, upper, object_count, bytes_used, "
+                         "meta_timestamp, deleted, state, state_timestamp, epoch, reported, tombstones) VALUES "
+                         "('a/c', '0000001234.00000', '', '', 0, 0, '0000001234.00000', 0, 30, "
+                         "'0000001234.00000', '0000001234.00000', 0, -1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+}
+
+std::string FileContents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(DbReplicatorTest, ShardedContainersAreLeftAloneAndCounted) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  // Sharded here: the epoch file alone. No peer is asked anything.
+  const std::string base = MakeDb(me, "c", 5);
+  const std::string epoch = Dirname(base) + "/" + HashOf(base) + "_0000001234.00000.db";
+  ASSERT_EQ(rename(base.c_str(), epoch.c_str()), 0);
+  const std::string before = FileContents(epoch);
+  DbOutcome o = Replicate(epoch, part, me);
+  EXPECT_EQ(o.local_action, LocalAction::kSharded);
+  EXPECT_TRUE(o.peers.empty());
+  EXPECT_TRUE(peers_.calls.empty());
+  EXPECT_EQ(FileContents(epoch), before);
+  EXPECT_EQ(stats_.Snapshot().skipped_sharded, 1);
+  EXPECT_EQ(stats_.Snapshot().failure, 0);
+
+  // Sharding here: "<hash>.db" beside the epoch file.
+  const std::string again = MakeDb(me, "c", 5);
+  o = Replicate(again, part, me);
+  EXPECT_EQ(o.local_action, LocalAction::kSharded);
+  EXPECT_TRUE(peers_.calls.empty());
+  ASSERT_EQ(unlink(epoch.c_str()), 0);
+
+  // Shard ranges but no epoch file yet: the sharder has begun.
+  AddShardRange(again);
+  o = Replicate(again, part, me);
+  EXPECT_EQ(o.local_action, LocalAction::kSharded);
+  EXPECT_TRUE(peers_.calls.empty());
+  EXPECT_EQ(stats_.Snapshot().skipped_sharded, 3);
+}
+
+TEST_F(DbReplicatorTest, APeerWhoseCopyIsShardedGetsNothingShipped) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string path = MakeDb(me, "c", 50);
+  const std::string sharded_dev = absl::StrCat("d", Primaries(part)[1]);
+  peers_.on_sync = [&](const v1::DbRef& ref, const ReplicationInfo& info) -> absl::StatusOr<v1::SyncResponse> {
+    if (ref.device() == sharded_dev) return DbShardedError("has a sharding epoch file");
+    return Answer(info, info.max_row, info.max_row, info.hash);
+  };
+  DbOutcome o = Replicate(path, part, me);
+  EXPECT_THAT(Results(o), ElementsAre(PeerResult::kSharded, PeerResult::kNoChange));
+  EXPECT_FALSE(o.success) << "not replicated there: a handoff must not count it as a copy";
+  EXPECT_EQ(peers_.calls[sharded_dev].complete_rsync, 0);
+  EXPECT_EQ(peers_.calls[sharded_dev].rsync_then_merge, 0);
+  EXPECT_EQ(peers_.calls[sharded_dev].merge_items, 0);
+  EXPECT_EQ(stats_.Snapshot().skipped_sharded, 1);
+}
+
+TEST_F(PartitionReplicatorTest, AShardedContainerStaysOffTheFastPath) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string plain = MakeDb(me, "c", 5, part);
+  std::string ranged;
+  for (int k = 0; ranged.empty(); ++k) {
+    if (Partition(absl::StrCat("x", k)) == part) ranged = MakeDb(me, absl::StrCat("x", k), 3, part);
+  }
+  AddShardRange(ranged);
+  PeersInSync();
+  int digests = 0;
+  auto in_sync = peers_.on_sync_partition;
+  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
+    digests += req.dbs_size();
+    return in_sync(req);
+  };
+  std::vector<DbOutcome> out = Pass({plain, ranged}, part, me);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(out[1].local_action, LocalAction::kSharded);
+  EXPECT_EQ(digests, 2) << "only the unsharded database, once per peer";
+  EXPECT_EQ(SyncCalls(), 0);
+  EXPECT_EQ(stats_.Snapshot().skipped_sharded, 1);
 }
 
 }  // namespace

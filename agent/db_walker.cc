@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/db/db_files.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
 #include "glog/logging.h"
@@ -22,17 +23,6 @@ namespace {
 bool Exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
-}
-
-// Python's os.path.splitext on a base name: the extension starts at the last
-// '.', unless everything before that dot is dots (".db" has no extension).
-std::pair<absl::string_view, absl::string_view> SplitExt(absl::string_view name) {
-  size_t dot = name.rfind('.');
-  if (dot == absl::string_view::npos) return {name, ""};
-  for (size_t i = 0; i < dot; ++i) {
-    if (name[i] != '.') return {name.substr(0, dot), name.substr(dot)};
-  }
-  return {name, ""};
 }
 
 // The accepted partitions of one datadir, sorted by name.
@@ -71,21 +61,6 @@ absl::optional<std::vector<std::string>> ListSorted(const std::string& dir, cons
 }
 
 }  // namespace
-
-std::vector<std::string> GetDbFiles(const std::string& hash_dir, const std::string& hash) {
-  std::vector<std::string> result;
-  absl::StatusOr<std::vector<std::string>> names = ListDirectory(hash_dir);
-  if (!names.ok()) return result;
-  for (const std::string& name : *names) {
-    auto [stem, ext] = SplitExt(name);
-    if (ext != ".db") continue;
-    absl::string_view file_hash = stem.substr(0, stem.find('_'));
-    if (file_hash != hash) continue;
-    result.push_back(JoinPath(hash_dir, name));
-  }
-  std::sort(result.begin(), result.end());
-  return result;
-}
 
 // The walk of one datadir, resumable: where it is in the partition, suffix
 // and hash lists.

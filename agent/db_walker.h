@@ -132,12 +132,6 @@ class DbWalker {
   int64_t dirs_removed_ = 0;
 };
 
-// Swift's get_db_files() on a hash dir: the sorted full paths of the files
-// "<hash>[_<epoch>].db" in `hash_dir` (Swift's parse_db_filename rules: the
-// part before the extension, up to the first '_', must equal `hash`, and the
-// extension must be ".db"). Empty if the directory is missing. Thread-safe.
-std::vector<std::string> GetDbFiles(const std::string& hash_dir, const std::string& hash);
-
 }  // namespace dbrepl::agent
 
 #endif  // DBREPL_AGENT_DB_WALKER_H_

@@ -212,17 +212,6 @@ TEST_F(DbWalkerTest, YieldsNewestEpochNamedDb) {
   EXPECT_EQ(items[0].db_file, plain);
 }
 
-TEST_F(DbWalkerTest, GetDbFilesFollowsParseDbFilename) {
-  const std::string dir = root_ + "/h";
-  for (const char* name : {"abc.db", "abc_2.db", "abc_1.db", "abc_1.db.pending", "abc", "abcd_1.db", ".db",
-                           "abc_1_x.db", "abc.db-journal"}) {
-    Touch(absl::StrCat(dir, "/", name));
-  }
-  EXPECT_THAT(GetDbFiles(dir, "abc"),
-              ElementsAre(dir + "/abc.db", dir + "/abc_1.db", dir + "/abc_1_x.db", dir + "/abc_2.db"));
-  EXPECT_TRUE(GetDbFiles(root_ + "/missing", "abc").empty());
-}
-
 TEST_F(DbWalkerTest, ListsPartitionContentsOnlyWhenReached) {
   MakeDb("sda", "1", 1);
   MakeDb("sda", "2", 2);

@@ -22,6 +22,8 @@ absl::string_view PeerResultName(PeerResult result) {
       return "device_unavailable";
     case PeerResult::kPeerBusy:
       return "peer_busy";
+    case PeerResult::kSharded:
+      return "sharded";
     case PeerResult::kError:
       return "error";
   }
@@ -42,6 +44,8 @@ absl::string_view LocalActionName(LocalAction action) {
       return "kept";
     case LocalAction::kBusy:
       return "busy";
+    case LocalAction::kSharded:
+      return "sharded";
     case LocalAction::kError:
       return "error";
   }
@@ -91,11 +95,16 @@ void OutcomeRecorder::PeerDone(const NodeOutcome& o, absl::string_view prefix) {
     case PeerResult::kPeerBusy:
       LOG(WARNING) << prefix << "peer at capacity, will retry: " << o.detail;
       break;
+    case PeerResult::kSharded:
+      count(StatField::kSkippedSharded, "skipped_sharded");
+      LOG(WARNING) << prefix << "not replicating to a sharding or sharded copy (dbrepl does not replicate "
+                   << "sharded containers; Swift's replicator must): " << o.detail;
+      break;
     case PeerResult::kError:
       break;
   }
   if (!o.success && o.result != PeerResult::kDeviceUnavailable && o.result != PeerResult::kPeerBusy &&
-      o.result != PeerResult::kDiffCapped) {
+      o.result != PeerResult::kDiffCapped && o.result != PeerResult::kSharded) {
     LOG(ERROR) << prefix << "ERROR " << PeerResultName(o.result) << ": " << o.detail;
   }
   if (metrics_ != nullptr) metrics_->Count(o.success ? "success" : "failure");
@@ -128,6 +137,12 @@ void OutcomeRecorder::Local(LocalAction action, absl::string_view prefix, absl::
       break;
     case LocalAction::kBusy:
       VLOG(1) << prefix << "skipped: " << detail;
+      break;
+    case LocalAction::kSharded:
+      stats_->Add(StatField::kSkippedSharded);
+      if (metrics_ != nullptr) metrics_->Count("skipped_sharded");
+      LOG(WARNING) << prefix << "not replicating: " << detail
+                   << " (dbrepl does not replicate sharded containers; nothing was changed)";
       break;
     case LocalAction::kError:
       LOG(ERROR) << prefix << "ERROR reading db: " << detail;

@@ -30,11 +30,12 @@ enum class PeerResult {
   kRemoteMerge,        // The peer was far behind: file shipped, merged there.
   kDeviceUnavailable,  // The peer's device is unmounted or full: a handoff was tried.
   kPeerBusy,           // The peer is at capacity: retried later in the pass.
+  kSharded,            // The peer's copy is sharding/sharded (DB_SHARDED): left alone.
   kError,              // Anything else; see the detail.
 };
 
 // "no_change", "hashmatch", "diff", "diff_capped", "rsync", "remote_merge",
-// "device_unavailable", "peer_busy", "error".
+// "device_unavailable", "peer_busy", "sharded", "error".
 absl::string_view PeerResultName(PeerResult result);
 
 // What happened to the local copy.
@@ -45,10 +46,12 @@ enum class LocalAction {
   kQuarantined,  // Corrupt: moved to quarantine.
   kKept,         // Should not be here, but not deleted yet (see the log).
   kBusy,         // Another worker or process is replicating it right now.
+  kSharded,      // Swift's sharding is in play (ShardingInPlay): left alone.
   kError,        // Could not be read.
 };
 
-// "", "removed", "reclaimed", "quarantined", "kept", "busy", "error".
+// "", "removed", "reclaimed", "quarantined", "kept", "busy", "sharded",
+// "error".
 absl::string_view LocalActionName(LocalAction action);
 
 struct NodeOutcome {

@@ -205,6 +205,8 @@ void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, size_t b
     absl::StatusOr<StateCache::Result> read =
         cache_->Read(options_.type, items[i].db_file, bo, options_.reclaim_age, nullptr, part_key);
     if (!read.ok() || read->state.hash.size() != 32 || read->state.id.empty()) continue;  // Per database.
+    // Swift's sharding in play: the per-database path says so and leaves it.
+    if (read->state.sharding || Basename(items[i].db_file) != hash + ".db") continue;
     if (read->state.reclaim_due <= now) continue;  // Reclaim due, or a reclaimable database: per database.
     if (static_cast<int64_t>(read->state.tag >> ring.part_shift()) != partition) continue;  // Misplaced.
     c.read = *std::move(read);

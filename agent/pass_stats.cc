@@ -22,6 +22,7 @@ int64_t* FieldOf(PassStats& s, StatField field) {
     case StatField::kDeferred: return &s.deferred;
     case StatField::kQuarantined: return &s.quarantined;
     case StatField::kSkippedDevices: return &s.skipped_devices;
+    case StatField::kSkippedSharded: return &s.skipped_sharded;
   }
   return nullptr;
 }
@@ -45,6 +46,7 @@ absl::string_view StatFieldName(StatField field) {
     case StatField::kDeferred: return "deferred";
     case StatField::kQuarantined: return "quarantined";
     case StatField::kSkippedDevices: return "skipped_devices";
+    case StatField::kSkippedSharded: return "skipped_sharded";
   }
   return "unknown";
 }

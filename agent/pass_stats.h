@@ -16,8 +16,9 @@
 // the DB (complete_rsync); remote_merge = rsync_then_merge; diff = usync runs;
 // diff_capped = usync stopped at max_diffs; remove = DBs deleted; deferred =
 // sharding deferral; empty and ts_repl are never incremented (kept because
-// Swift reports them). quarantined and skipped_devices are dbrepl additions,
-// not written to recon.
+// Swift reports them). quarantined, skipped_devices and skipped_sharded
+// (databases, local or at a peer, left alone because Swift's sharding is in
+// play; see ShardingInPlay) are dbrepl additions, not written to recon.
 //
 // StatsCollector is thread-safe; the free functions are pure.
 #ifndef DBREPL_AGENT_PASS_STATS_H_
@@ -39,7 +40,7 @@ struct PassStats {
   int64_t attempted = 0, success = 0, failure = 0, no_change = 0, hashmatch = 0, rsync = 0, diff = 0,
           diff_capped = 0, remote_merge = 0, remove = 0, empty = 0, ts_repl = 0, deferred = 0;
   // dbrepl additions.
-  int64_t quarantined = 0, skipped_devices = 0;
+  int64_t quarantined = 0, skipped_devices = 0, skipped_sharded = 0;
   // replication ip -> device -> failures.
   std::map<std::string, std::map<std::string, int64_t>> failure_nodes;
   double start = 0;  // Unix seconds when the pass began
@@ -61,10 +62,11 @@ enum class StatField {
   kDeferred,
   kQuarantined,
   kSkippedDevices,
+  kSkippedSharded,
 };
 
 // Swift's key for the field ("no_change", "diff_capped", ...); dbrepl's
-// additions are "quarantined" and "skipped_devices".
+// additions are "quarantined", "skipped_devices" and "skipped_sharded".
 absl::string_view StatFieldName(StatField field);
 
 class StatsCollector {

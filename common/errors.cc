@@ -30,6 +30,7 @@ absl::string_view ErrorReasonName(ErrorReason reason) {
     case ErrorReason::kRsyncPrecondition: return "RSYNC_PRECONDITION";
     case ErrorReason::kDbReplaced: return "DB_REPLACED";
     case ErrorReason::kUploadCorrupt: return "UPLOAD_CORRUPT";
+    case ErrorReason::kDbSharded: return "DB_SHARDED";
   }
   return "ERROR_REASON_UNSPECIFIED";
 }
@@ -73,6 +74,10 @@ absl::Status DbReplacedError(absl::string_view m) {
 }
 absl::Status UploadCorruptError(absl::string_view m) {
   return Make(absl::StatusCode::kDataLoss, m, ErrorReason::kUploadCorrupt);
+}
+
+absl::Status DbShardedError(absl::string_view m) {
+  return Make(absl::StatusCode::kFailedPrecondition, m, ErrorReason::kDbSharded);
 }
 
 absl::Status WithReason(absl::Status status, ErrorReason reason) {

@@ -27,6 +27,7 @@
 //   DbCorruptError         corrupt database (quarantined)          DATA_LOSS
 //   DbReplacedError        the file was replaced under the call     UNAVAILABLE
 //   UploadCorruptError     an rsynced file is not a Swift database  DATA_LOSS
+//   DbShardedError         sharding in play (not replicated)       FAILED_PRECONDITION
 // FAILED_PRECONDITION rather than UNAVAILABLE for an unmounted device: the
 // device stays unusable until an operator acts, so retrying it is pointless
 // (gRPC's guidance for the two codes). Transient trouble (a database locked
@@ -57,6 +58,7 @@ enum class ErrorReason {
   kRsyncPrecondition = 9,  // RSYNC_PRECONDITION
   kDbReplaced = 10,        // DB_REPLACED
   kUploadCorrupt = 11,     // UPLOAD_CORRUPT
+  kDbSharded = 12,         // DB_SHARDED
 };
 
 // Every reason, kUnspecified first, in numeric order.
@@ -65,6 +67,7 @@ inline constexpr ErrorReason kAllErrorReasons[] = {
     ErrorReason::kDeviceUnavailable, ErrorReason::kInvalidDbRef,   ErrorReason::kInvalidRequest,
     ErrorReason::kBatchTooLarge,  ErrorReason::kPeerAtCapacity,    ErrorReason::kDbCorrupt,
     ErrorReason::kRsyncPrecondition, ErrorReason::kDbReplaced,      ErrorReason::kUploadCorrupt,
+    ErrorReason::kDbSharded,
 };
 
 // The wire token of `reason`: the proto enum's value name ("DB_NOT_FOUND").
@@ -86,6 +89,7 @@ absl::Status PeerAtCapacityError(absl::string_view message);
 absl::Status DbCorruptError(absl::string_view message);
 absl::Status DbReplacedError(absl::string_view message);
 absl::Status UploadCorruptError(absl::string_view message);
+absl::Status DbShardedError(absl::string_view message);
 
 // Returns `status` with `reason` attached (replacing any earlier reason). An
 // OK status stays OK and carries nothing; kUnspecified removes the reason.

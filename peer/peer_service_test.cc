@@ -20,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "sqlite3.h"
 
 namespace dbrepl::peer {
 namespace {
@@ -667,6 +668,102 @@ TEST_F(PeerServiceTest, SyncPartitionSaysWhenTimestampsOrRowsDiffer) {
   // It merged nothing: that is Sync's job.
   ASSERT_OK_AND_ASSIGN(ReplicationInfo after, db->GetReplicationInfo());
   EXPECT_EQ(after.put_timestamp, info.put_timestamp);
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Swift's container sharding: dbrepl replicates neither a sharding nor a
+// sharded container, and never takes an epoch file for a missing database.
+TEST_F(PeerServiceTest, ShardedContainersAreNeitherMissingNorTouched) {
+  // kHash: sharded (the epoch file alone, as after Swift's sharder).
+  const std::string epoch_file = Dirname(DbFile(kHash)) + "/" + kHash + "_0000001234.00000.db";
+  ReplicationInfo info;
+  {
+    auto sharded = CreateContainer(epoch_file, 3);
+    ASSERT_OK_AND_ASSIGN(info, sharded->GetReplicationInfo());
+    EXPECT_EQ(info.db_state, "collapsed");
+  }
+  // kHash2: unsharded "<hash>.db" with a shard range (the sharder has begun).
+  {
+    auto ranged = CreateContainer(DbFile(kHash2), 2);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbFile(kHash2).c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO shard_range (name, timestamp, lower, upper, object_count, bytes_used, "
+                           "meta_timestamp, deleted, state, state_timestamp, epoch, reported, tombstones) VALUES "
+                           "('a/c', '0000001234.00000', '', '', 0, 0, '0000001234.00000', 0, 20, "
+                           "'0000001234.00000', NULL, 0, -1)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const std::string before = ReadFileOrDie(epoch_file);
+  const std::string before2 = ReadFileOrDie(DbFile(kHash2));
+
+  v1::SyncResponse sresp;
+  absl::Status sync = Sync(SyncRequestFor(info, Ref(kHash)), &sresp);
+  EXPECT_EQ(GetReason(sync), ErrorReason::kDbSharded) << sync;
+  EXPECT_EQ(sync.code(), absl::StatusCode::kFailedPrecondition);
+  ReplicationInfo other = info;
+  other.metadata = R"({"X-Container-Meta-New": ["v", "0000009999.00000"]})";
+  other.put_timestamp = "0000009999.00000";
+  sync = Sync(SyncRequestFor(other, Ref(kHash2)), &sresp);
+  EXPECT_EQ(GetReason(sync), ErrorReason::kDbSharded) << sync;
+
+  // The partition handshake calls neither missing (Sync then says why).
+  v1::SyncPartitionRequest preq;
+  preq.set_type(v1::CONTAINER);
+  preq.set_device("sda");
+  preq.set_partition(7);
+  *preq.add_dbs() = DigestOf(info, kHash, "sender");
+  *preq.add_dbs() = DigestOf(info, kHash2, "sender");
+  v1::SyncPartitionResponse presp;
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::SyncPartition, preq, &presp));
+  ASSERT_EQ(presp.dbs_size(), 2);
+  for (const v1::PeerDbState& a : presp.dbs()) {
+    EXPECT_NE(a.presence(), v1::PeerDbState::MISSING);
+    EXPECT_NE(a.presence(), v1::PeerDbState::PRESENT);
+  }
+
+  // No rows merged, no sync points, no install beside the epoch file.
+  EXPECT_EQ(GetReason(Merge(Ref(kHash), "sender", {Objects(0, 2)}).status()), ErrorReason::kDbSharded);
+  EXPECT_EQ(GetReason(Merge(Ref(kHash2), "sender", {Objects(0, 2)}).status()), ErrorReason::kDbSharded);
+  v1::MergeSyncsRequest mreq;
+  *mreq.mutable_db() = Ref(kHash2);
+  v1::SyncPoint* p = mreq.add_syncs();
+  p->set_remote_id("third");
+  p->set_sync_point(5);
+  v1::MergeSyncsResponse mresp;
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::MergeSyncs, mreq, &mresp)), ErrorReason::kDbSharded);
+
+  ASSERT_OK(MakeDirs(devices_ + "/sda/tmp"));
+  const std::string upload = devices_ + "/sda/tmp/" + info.id;
+  {
+    std::ofstream out(upload, std::ios::binary);
+    out << before;
+  }
+  v1::CompleteRsyncRequest creq;
+  *creq.mutable_db() = Ref(kHash);
+  creq.set_tmp_name(info.id);
+  v1::CompleteRsyncResponse cresp;
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, creq, &cresp)), ErrorReason::kDbSharded);
+  EXPECT_FALSE(PathExists(DbFile(kHash))) << "a second <hash>.db beside the epoch file";
+  {
+    std::ofstream out(upload, std::ios::binary);
+    out << before;
+  }
+  v1::RsyncThenMergeRequest rreq;
+  *rreq.mutable_db() = Ref(kHash2);
+  rreq.set_tmp_name(info.id);
+  v1::RsyncThenMergeResponse rresp;
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::RsyncThenMerge, rreq, &rresp)), ErrorReason::kDbSharded);
+
+  EXPECT_EQ(ReadFileOrDie(epoch_file), before);
+  EXPECT_EQ(ReadFileOrDie(DbFile(kHash2)), before2);
 }
 
 }  // namespace

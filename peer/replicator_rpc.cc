@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/db/db_files.h"
 #include "common/db/lock_file.h"
 #include "common/env/file_ops.h"
 #include "common/errors.h"
@@ -49,6 +50,23 @@ absl::Status ValidateDbBasename(const std::string& basename, const std::string& 
 
 bool Exists(Env* env, const std::string& path) { return env->Lstat(path).ok(); }
 
+// Swift's container sharding in play for `db` (see ShardingInPlay): either an
+// epoch file in its hash dir, or `info` (if given) says so. dbrepl changes
+// nothing of such a database and installs nothing beside it.
+absl::Status RefuseSharding(const LocatedDb& db, const ReplicationInfo* info) {
+  if (db.type != DbType::kContainer) return absl::OkStatus();
+  if (info != nullptr && ShardingInPlay(*info)) {
+    return DbShardedError(absl::StrCat("container ", db.LogName(), " is ", info->db_state,
+                                       info->shard_max_row >= 0 ? " with shard ranges" : "",
+                                       "; dbrepl does not replicate sharded containers"));
+  }
+  if (HasEpochDbFile(Dirname(db.db_file), db.hash)) {
+    return DbShardedError(absl::StrCat("container ", db.LogName(),
+                                       " has a sharding epoch file; dbrepl does not replicate sharded containers"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 BrokerOptions ReplicatorRpc::OptionsFor(absl::Time deadline) const {
@@ -77,6 +95,8 @@ absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenExisting(cons
   auto broker = DatabaseBroker::Open(db.type, db.db_file, OptionsFor(deadline));
   if (!broker.ok()) {
     if (broker.status().code() == absl::StatusCode::kNotFound) {
+      // Sharded: the epoch file alone. Not missing: never ship one beside it.
+      RETURN_IF_ERROR(RefuseSharding(db, nullptr));
       return DbNotFoundError(absl::StrCat("no database ", db.LogName()));
     }
     return AsMissingIfCorrupt(broker.status(), db);
@@ -91,6 +111,7 @@ absl::StatusOr<SyncResult> ReplicatorRpc::Sync(const LocatedDb& db, const Remote
   SyncResult result;
   absl::StatusOr<ReplicationInfo> info = broker->GetReplicationInfo();
   if (!info.ok()) return AsMissingIfCorrupt(info.status(), db);
+  RETURN_IF_ERROR(RefuseSharding(db, &*info));  // Before anything changes.
   result.info = *info;
 
   if (!remote.metadata.empty()) {
@@ -138,6 +159,9 @@ absl::StatusOr<std::vector<PartitionAnswer>> ReplicatorRpc::SyncPartition(const 
         cache_.Read(db.type, db.db_file, OptionsFor(deadline), kNoReclaim);
     if (!read.ok()) {
       if (absl::IsNotFound(read.status())) {
+        // An epoch file alone is a sharded container, not a missing one:
+        // Sync says DB_SHARDED.
+        if (!RefuseSharding(db, nullptr).ok()) continue;
         a.presence = PartitionAnswer::Presence::kMissing;
       } else {
         // Corrupt (quarantined by the broker), locked, ...: Sync says what.
@@ -146,6 +170,7 @@ absl::StatusOr<std::vector<PartitionAnswer>> ReplicatorRpc::SyncPartition(const 
       continue;
     }
     const CachedState& s = read->state;
+    if (s.sharding) continue;  // Sync says DB_SHARDED, and changes nothing.
     a.presence = PartitionAnswer::Presence::kPresent;
     a.id = s.id;
     a.max_row = s.max_row;
@@ -186,7 +211,13 @@ int ReplicatorRpc::FlushPendingPoints(absl::Duration min_age, int max_databases)
 absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenForMerge(const LocatedDb& db,
                                                                             absl::Time deadline) {
   RETURN_IF_ERROR(PrepareTmpDir(db));
-  return OpenExisting(db, deadline);
+  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, OpenExisting(db, deadline));
+  if (db.type == DbType::kContainer) {
+    absl::StatusOr<ReplicationInfo> info = broker->GetReplicationInfo();
+    if (!info.ok()) return AsMissingIfCorrupt(info.status(), db);
+    RETURN_IF_ERROR(RefuseSharding(db, &*info));
+  }
+  return broker;
 }
 
 absl::Status ReplicatorRpc::MergeSyncs(const LocatedDb& db, const std::vector<SyncRecord>& syncs,
@@ -196,6 +227,11 @@ absl::Status ReplicatorRpc::MergeSyncs(const LocatedDb& db, const std::vector<Sy
   }
   RETURN_IF_ERROR(PrepareTmpDir(db));
   ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, OpenExisting(db, deadline));
+  if (db.type == DbType::kContainer) {
+    absl::StatusOr<ReplicationInfo> info = broker->GetReplicationInfo();
+    if (!info.ok()) return AsMissingIfCorrupt(info.status(), db);
+    RETURN_IF_ERROR(RefuseSharding(db, &*info));
+  }
   return AsMissingIfCorrupt(broker->MergeSyncs(syncs, /*incoming=*/true), db);
 }
 
@@ -208,6 +244,11 @@ absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, co
   }
   RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
   ASSIGN_OR_RETURN(Upload upload, Upload::Claim(options_.env, db, tmp_name));
+  if (target != db.db_file) {
+    return DbShardedError(absl::StrCat("an epoch file ", db_basename, " for ", db.LogName(),
+                                       ": dbrepl does not replicate sharded containers"));
+  }
+  RETURN_IF_ERROR(RefuseSharding(db, nullptr));
   // Another sender installed it first: this upload is of no use (dropped
   // with `upload`); the next pass compares the two as usual.
   if (Exists(options_.env, target)) {
@@ -216,6 +257,13 @@ absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, co
   std::string new_id;
   {
     ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> fresh, upload.OpenVerified(OptionsFor(deadline).busy_timeout));
+    if (db.type == DbType::kContainer) {
+      ASSIGN_OR_RETURN(ReplicationInfo uploaded, fresh->GetReplicationInfo());
+      if (uploaded.shard_max_row >= 0) {
+        return DbShardedError(absl::StrCat("the upload ", tmp_name, " for ", db.LogName(),
+                                           " has shard ranges; dbrepl does not replicate sharded containers"));
+      }
+    }
     // The sender is recorded as synced up to the upload's own highest ROWID:
     // exactly the rows that arrived.
     ASSIGN_OR_RETURN(new_id, fresh->NewId(tmp_name));
@@ -237,10 +285,12 @@ absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, co
     }
     RETURN_IF_ERROR(locked.status());
     DirectoryLock lock = *std::move(locked);
-    // A concurrent install may have won the race meanwhile.
+    // A concurrent install may have won the race meanwhile, or the sharder
+    // begun (it creates epoch files under this lock too).
     if (Exists(options_.env, target)) {
       return RsyncPreconditionError(absl::StrCat("database ", db.LogName(), " already exists"));
     }
+    RETURN_IF_ERROR(RefuseSharding(db, nullptr));
     // A journal left by a database that was here before would be taken for
     // the new file's hot journal and rolled back into it.
     for (const char* suffix : {"-journal", "-wal", "-shm"}) {
@@ -258,12 +308,24 @@ absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, co
 absl::StatusOr<RsyncThenMergeResult> ReplicatorRpc::RsyncThenMerge(const LocatedDb& db, const std::string& tmp_name,
                                                                    absl::Time deadline) {
   RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
+  RETURN_IF_ERROR(RefuseSharding(db, nullptr));
   if (!Exists(options_.env, db.db_file)) {
     return RsyncPreconditionError(absl::StrCat("rsync_then_merge needs both tmp/", tmp_name, " and ", db.LogName()));
   }
   ASSIGN_OR_RETURN(Upload upload, Upload::Claim(options_.env, db, tmp_name));
   ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> fresh, upload.OpenVerified(OptionsFor(deadline).busy_timeout));
   ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> existing, OpenExisting(db, deadline));
+  if (db.type == DbType::kContainer) {
+    // Swift's _abort_rsync_then_merge: not into a database that has begun
+    // sharding; and dbrepl not from an upload with shard ranges either.
+    ASSIGN_OR_RETURN(ReplicationInfo here, existing->GetReplicationInfo());
+    RETURN_IF_ERROR(RefuseSharding(db, &here));
+    ASSIGN_OR_RETURN(ReplicationInfo uploaded, fresh->GetReplicationInfo());
+    if (uploaded.shard_max_row >= 0) {
+      return DbShardedError(absl::StrCat("the upload ", tmp_name, " for ", db.LogName(),
+                                         " has shard ranges; dbrepl does not replicate sharded containers"));
+    }
+  }
   RsyncThenMergeResult result;
   // The upload's rows go into the existing database, batch by batch, each
   // batch raising the sender's sync point to its last ROWID: the sender's

@@ -25,6 +25,17 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(message);
 }
 
+// Python's os.path.splitext on a base name: the extension starts at the last
+// '.', unless everything before that dot is dots (".db" has no extension).
+std::pair<absl::string_view, absl::string_view> SplitExt(absl::string_view name) {
+  size_t dot = name.rfind('.');
+  if (dot == absl::string_view::npos) return {name, ""};
+  for (size_t i = 0; i < dot; ++i) {
+    if (name[i] != '.') return {name.substr(0, dot), name.substr(dot)};
+  }
+  return {name, ""};
+}
+
 }  // namespace
 
 std::string PythonDirname(absl::string_view path) {
@@ -108,6 +119,29 @@ absl::StatusOr<std::string> QuarantineHashDir(const std::string& hash_dir, DbTyp
   }
   if (!s.ok()) return s;
   return target;
+}
+
+std::vector<std::string> GetDbFiles(const std::string& hash_dir, const std::string& hash) {
+  std::vector<std::string> result;
+  absl::StatusOr<std::vector<std::string>> names = ListDirectory(hash_dir);
+  if (!names.ok()) return result;
+  for (const std::string& name : *names) {
+    auto [stem, ext] = SplitExt(name);
+    if (ext != ".db") continue;
+    absl::string_view file_hash = stem.substr(0, stem.find('_'));
+    if (file_hash != hash) continue;
+    result.push_back(absl::StrCat(hash_dir, "/", name));
+  }
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+bool HasEpochDbFile(const std::string& hash_dir, const std::string& hash) {
+  const std::string base = absl::StrCat(hash_dir, "/", hash, ".db");
+  for (const std::string& f : GetDbFiles(hash_dir, hash)) {
+    if (f != base) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<absl::optional<absl::Time>> OldestTmpFile(const std::string& dir) {

@@ -10,6 +10,7 @@
 #define DBREPL_COMMON_DB_DB_FILES_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,6 +53,17 @@ void RemoveTree(const std::string& path);
 // "...-<uuid4 hex>" if that exists. Returns the new path. NOT_FOUND if
 // `hash_dir` does not exist.
 absl::StatusOr<std::string> QuarantineHashDir(const std::string& hash_dir, DbType type);
+
+// Swift's get_db_files() on a hash dir: the sorted full paths of the files
+// "<hash>[_<epoch>].db" in `hash_dir` (Swift's parse_db_filename rules: the
+// part before the extension, up to the first '_', must equal `hash`, and the
+// extension must be ".db"). Empty if the directory is missing or unreadable.
+std::vector<std::string> GetDbFiles(const std::string& hash_dir, const std::string& hash);
+
+// True if `hash_dir` holds a sharding epoch file "<hash>_<epoch>.db" (any
+// GetDbFiles entry but "<hash>.db"): the container is sharding (both files)
+// or sharded/collapsed (the epoch file alone). dbrepl replicates neither.
+bool HasEpochDbFile(const std::string& hash_dir, const std::string& hash);
 
 // The mtime of the oldest "*.tmp" file in `dir`, or nullopt if there is none.
 absl::StatusOr<absl::optional<absl::Time>> OldestTmpFile(const std::string& dir);

@@ -1,11 +1,13 @@
 #include "common/db/db_files.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/db/testing/db_test_util.h"
 #include "common/testing/status_matchers.h"
@@ -77,6 +79,31 @@ TEST(DbFilesTest, RemovesOnlyOldTmpFiles) {
   EXPECT_TRUE(PathExists(dir + "/new.tmp"));
   EXPECT_TRUE(PathExists(dir + "/old.db"));
   EXPECT_THAT(RemoveTmpFilesOlderThan(dir + "/missing", absl::Now()), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(DbFilesTest, GetDbFilesFollowsParseDbFilename) {
+  const std::string dir = NewTestDir();
+  for (const char* name : {"abc.db", "abc_2.db", "abc_1.db", "abc_1.db.pending", "abc", "abcd_1.db", ".db",
+                           "abc_1_x.db", "abc.db-journal"}) {
+    std::ofstream(absl::StrCat(dir, "/", name)) << "x";
+  }
+  EXPECT_THAT(GetDbFiles(dir, "abc"), ::testing::ElementsAre(dir + "/abc.db", dir + "/abc_1.db",
+                                                             dir + "/abc_1_x.db", dir + "/abc_2.db"));
+  EXPECT_TRUE(GetDbFiles(dir + "/missing", "abc").empty());
+}
+
+TEST(DbFilesTest, AnEpochFileMeansSharding) {
+  const std::string dir = NewTestDir();
+  EXPECT_FALSE(HasEpochDbFile(dir, "abc"));
+  std::ofstream(dir + "/abc.db") << "x";
+  std::ofstream(dir + "/abc.db.pending") << "x";
+  std::ofstream(dir + "/abcd_1.db") << "x";  // Another hash's.
+  EXPECT_FALSE(HasEpochDbFile(dir, "abc"));
+  std::ofstream(dir + "/abc_0000001234.00000.db") << "x";
+  EXPECT_TRUE(HasEpochDbFile(dir, "abc"));
+  ASSERT_EQ(unlink((dir + "/abc.db").c_str()), 0);
+  EXPECT_TRUE(HasEpochDbFile(dir, "abc"));  // Sharded: the epoch file alone.
+  EXPECT_FALSE(HasEpochDbFile(dir + "/missing", "abc"));
 }
 
 TEST(DbFilesTest, RemoveTreeAndMakeDirs) {

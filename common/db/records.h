@@ -82,11 +82,23 @@ struct ReplicationInfo {
   int64_t x_container_sync_point1 = -1;  // Container only.
   int64_t x_container_sync_point2 = -1;  // Container only.
   int64_t storage_policy_index = 0;
-  std::string db_state;   // Container only: "unsharded".
+  // Container only, Swift's get_db_state(): "unsharded" ("<hash>.db" alone),
+  // "sharding" (it and an epoch file "<hash>_<epoch>.db"), "sharded" or
+  // "collapsed" (the epoch file alone).
+  std::string db_state;
   std::string metadata;   // Raw JSON, "" for none.
   int64_t max_row = -1;
-  int64_t shard_max_row = -1;  // Container only.
+  int64_t shard_max_row = -1;  // Container only: highest shard_range ROWID.
 };
+
+// Swift's container sharding is in play: the database is sharding, sharded
+// or collapsed (db_state), or has shard ranges (the sharder has been at it:
+// shard_max_row >= 0). dbrepl does not replicate such a database (it would
+// have to merge shard ranges and defer objects as Swift's replicator does):
+// both ends leave it alone, untouched, and say so. Accounts: never.
+inline bool ShardingInPlay(const ReplicationInfo& info) {
+  return (!info.db_state.empty() && info.db_state != "unsharded") || info.shard_max_row >= 0;
+}
 
 // What a replicator needs of a database to decide what to do with it, read
 // in one snapshot: the replication info, both sync tables, and the earliest

@@ -143,6 +143,7 @@ bool StateCache::Put(const std::string& db_file, const DbFileIdentity& identity,
       (identity.pending_ino != 0 && identity.pending_mtime_ns >= coarse_before_ns)) {
     return false;
   }
+  if (ShardingInPlay(state.info)) return false;  // Re-read each time (rare).
   Entry e;
   e.identity = identity;
   bool odd = !HexToBytes(state.info.hash, e.hash.data(), 16);
@@ -223,6 +224,7 @@ absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::stri
   result.state.state_digest = StateDigest(state.info);
   result.state.reclaim_due = state.reclaim_due;
   result.state.tag = t;
+  result.state.sharding = ShardingInPlay(state.info);
   for (const SyncRecord& r : state.incoming) result.state.points.emplace_back(SyncPointKey(r.remote_id, true), r.sync_point);
   for (const SyncRecord& r : state.outgoing) result.state.points.emplace_back(SyncPointKey(r.remote_id, false), r.sync_point);
   return result;

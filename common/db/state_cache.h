@@ -75,6 +75,10 @@ struct CachedState {
   std::array<uint8_t, 16> state_digest{};
   double reclaim_due = 0;
   uint32_t tag = 0;  // The owner's (StateCache::Read's `tag`).
+  // ShardingInPlay(info): such a state is never cached (Swift's sharder
+  // writes the shard ranges into "<hash>.db" before it creates the epoch
+  // file, so a cached state of an unsharded database is invalidated first).
+  bool sharding = false;
   // The point for `remote_id` in the incoming or outgoing table; -1 if none.
   int64_t Point(const std::string& remote_id, bool incoming) const;
   // Sync points by a 63-bit digest of the remote id, the top bit set for the
