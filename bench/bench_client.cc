@@ -217,9 +217,8 @@ int SqliteInsert() {
   return 0;
 }
 
-// read-state: the cold-cache read of every database under --dir (what a
-// replicator pays per database on first contact), for profiling.
-int ReadState() {
+// Every "*.db" file below `root`, depth first.
+std::vector<std::string> DbFilesUnder(const std::string& root) {
   std::vector<std::string> files;
   std::function<void(const std::string&)> walk = [&](const std::string& dir) {
     absl::StatusOr<std::vector<std::string>> names = dbrepl::ListDirectory(dir);
@@ -233,7 +232,14 @@ int ReadState() {
       }
     }
   };
-  walk(FLAGS_dir);
+  walk(root);
+  return files;
+}
+
+// read-state: the cold-cache read of every database under --dir (what a
+// replicator pays per database on first contact), for profiling.
+int ReadState() {
+  std::vector<std::string> files = DbFilesUnder(FLAGS_dir);
   dbrepl::StateCache cache;
   auto start = Clock::now();
   int ok = 0;
@@ -252,20 +258,7 @@ int ReadState() {
 
 // install: the receiving side of a new replica, without rsync or gRPC.
 int Install() {
-  std::vector<std::string> files;
-  std::function<void(const std::string&)> walk = [&](const std::string& dir) {
-    absl::StatusOr<std::vector<std::string>> names = dbrepl::ListDirectory(dir);
-    if (!names.ok()) return;
-    for (const std::string& n : *names) {
-      std::string path = dir + "/" + n;
-      if (absl::EndsWith(n, ".db")) {
-        files.push_back(path);
-      } else if (dbrepl::IsDirectory(path)) {
-        walk(path);
-      }
-    }
-  };
-  walk(FLAGS_dir);
+  std::vector<std::string> files = DbFilesUnder(FLAGS_dir);
   if (files.size() > static_cast<size_t>(FLAGS_limit)) files.resize(FLAGS_limit);
   const std::string tmp = FLAGS_out + "/sda/tmp";
   if (!dbrepl::MakeDirs(tmp).ok()) return Fail("cannot make " + tmp);

@@ -90,18 +90,7 @@ absl::Status AccountBroker::MergeRows(const ItemBatch& rows, const std::string& 
     max_rowid = std::max(max_rowid, incoming.rowid);
   }
   if (!source.empty()) {
-    ASSIGN_OR_RETURN(SqliteStatement update,
-                     conn->Prepare("UPDATE incoming_sync SET sync_point=max(?, sync_point) WHERE remote_id=?"));
-    update.BindInt(1, max_rowid);
-    update.BindText(2, source);
-    RETURN_IF_ERROR(update.Run());
-    if (conn->Changes() < 1) {
-      ASSIGN_OR_RETURN(SqliteStatement add,
-                       conn->Prepare("INSERT INTO incoming_sync (sync_point, remote_id) VALUES (?, ?)"));
-      add.BindInt(1, max_rowid);
-      add.BindText(2, source);
-      RETURN_IF_ERROR(add.Run());
-    }
+    RETURN_IF_ERROR(RaiseSyncPointsLocked({SyncRecord{source, max_rowid, 0}}, /*incoming=*/true));
   }
   absl::Status committed = txn.Commit();
   if (!committed.ok()) *applied = 0;

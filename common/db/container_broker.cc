@@ -196,19 +196,7 @@ absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string
   if (!source.empty()) {
     // The sender sends ROWIDs in order without gaps, so the batch's last
     // ROWID is how far it has got (Swift uses item_list[-1]['ROWID']).
-    int64_t sync_point = items.back().rowid;
-    ASSIGN_OR_RETURN(SqliteStatement update,
-                     conn->Prepare("UPDATE incoming_sync SET sync_point=max(?, sync_point) WHERE remote_id=?"));
-    update.BindInt(1, sync_point);
-    update.BindText(2, source);
-    RETURN_IF_ERROR(update.Run());
-    if (conn->Changes() < 1) {
-      ASSIGN_OR_RETURN(SqliteStatement insert,
-                       conn->Prepare("INSERT INTO incoming_sync (sync_point, remote_id) VALUES (?, ?)"));
-      insert.BindInt(1, sync_point);
-      insert.BindText(2, source);
-      RETURN_IF_ERROR(insert.Run());
-    }
+    RETURN_IF_ERROR(RaiseSyncPointsLocked({SyncRecord{source, items.back().rowid, 0}}, /*incoming=*/true));
   }
   RETURN_IF_ERROR(txn.Commit());
   *applied = static_cast<int64_t>(to_add.size());

@@ -392,6 +392,11 @@ absl::Status SqliteBroker::MergeSyncs(const std::vector<SyncRecord>& syncs, bool
 
 absl::Status SqliteBroker::DoMergeSyncs(const std::vector<SyncRecord>& syncs, bool incoming) {
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  RETURN_IF_ERROR(RaiseSyncPointsLocked(syncs, incoming));
+  return txn.Commit();
+}
+
+absl::Status SqliteBroker::RaiseSyncPointsLocked(const std::vector<SyncRecord>& syncs, bool incoming) {
   ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
   // Swift inserts and, on the UNIQUE conflict, raises; updating first and
   // inserting when nothing matched is the same, without the error.
@@ -410,7 +415,7 @@ absl::Status SqliteBroker::DoMergeSyncs(const std::vector<SyncRecord>& syncs, bo
       RETURN_IF_ERROR(insert.Run());
     }
   }
-  return txn.Commit();
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------

@@ -78,6 +78,11 @@ class SqliteBroker : public DatabaseBroker {
   virtual absl::Status ReclaimOtherLocked(double sync_timestamp) { return absl::OkStatus(); }
   // Metadata keys delete_db keeps (lower case).
   virtual std::vector<std::string> DeleteMetaWhitelist() const { return {}; }
+  // Raises the sync points of `syncs` in the incoming or outgoing table to
+  // at least their values (a missing remote is inserted), inside the
+  // caller's write transaction: Swift's merge_syncs, and what a row merge
+  // from a source records. Never lowers a point.
+  absl::Status RaiseSyncPointsLocked(const std::vector<SyncRecord>& syncs, bool incoming);
   // "deleted IN (0, 1) AND " when the deleted/name index exists (Swift's
   // get_db_version() >= 1), else "".
   std::string DeletedQueryMod() const;
