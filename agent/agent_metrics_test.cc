@@ -36,7 +36,8 @@ TEST(AgentMetricsTest, CountersHaveSwiftsNamesAndLabels) {
     EXPECT_THAT(text, HasSubstr(absl::StrCat("dbrepl_results_total{result=\"", result, "\",type=\"container\"}")));
   }
   EXPECT_THAT(text, HasSubstr("dbrepl_results_total{result=\"remove\",type=\"container\"} 0\n"));
-  EXPECT_EQ(AgentMetrics::Results().size(), 10u);
+  EXPECT_EQ(AgentMetrics::Results().size(), 11u);  // Swift's ten and dbrepl's skipped_sharded.
+  EXPECT_THAT(text, HasSubstr("dbrepl_results_total{result=\"skipped_sharded\",type=\"container\"} 0\n"));
 }
 
 TEST(AgentMetricsTest, UnknownResultIsIgnored) {

@@ -76,19 +76,21 @@ TEST(PassStatsTest, EveryFieldHasItsOwnCounter) {
       StatField::kAttempted, StatField::kSuccess,     StatField::kFailure,     StatField::kNoChange,
       StatField::kHashmatch, StatField::kRsync,       StatField::kDiff,        StatField::kDiffCapped,
       StatField::kRemoteMerge, StatField::kRemove,    StatField::kEmpty,       StatField::kTsRepl,
-      StatField::kDeferred,  StatField::kQuarantined, StatField::kSkippedDevices};
+      StatField::kDeferred,  StatField::kQuarantined, StatField::kSkippedDevices, StatField::kSkippedSharded};
   StatsCollector c;
   for (size_t i = 0; i < fields.size(); ++i) c.Add(fields[i], static_cast<int64_t>(i + 1));
   PassStats s = c.Snapshot();
   const std::vector<int64_t> got = {s.attempted, s.success, s.failure,     s.no_change, s.hashmatch,
                                     s.rsync,     s.diff,    s.diff_capped, s.remote_merge, s.remove,
-                                    s.empty,     s.ts_repl, s.deferred,    s.quarantined, s.skipped_devices};
+                                    s.empty,     s.ts_repl, s.deferred,    s.quarantined, s.skipped_devices,
+                                    s.skipped_sharded};
   for (size_t i = 0; i < fields.size(); ++i) {
     EXPECT_EQ(got[i], static_cast<int64_t>(i + 1)) << StatFieldName(fields[i]);
   }
   EXPECT_EQ(StatFieldName(StatField::kDiffCapped), "diff_capped");
   EXPECT_EQ(StatFieldName(StatField::kRemoteMerge), "remote_merge");
   EXPECT_EQ(StatFieldName(StatField::kTsRepl), "ts_repl");
+  EXPECT_EQ(StatFieldName(StatField::kSkippedSharded), "skipped_sharded");
 }
 
 TEST(PassStatsTest, CollectorIsThreadSafe) {
