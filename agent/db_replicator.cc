@@ -7,6 +7,8 @@
 #include "absl/strings/str_split.h"
 #include "agent/replication_plan.h"
 #include "common/db/db_files.h"
+#include "common/db/policy_index.h"
+#include "common/timestamp.h"
 #include "common/errors.h"
 #include "common/fs_util.h"
 #include "common/paths.h"
@@ -233,8 +235,24 @@ NodeOutcome DbReplicator::PushToNode(const RingNode& node, Local& local, int64_t
     o.detail = absl::StrCat("reading outgoing sync point: ", local_point.status().ToString());
     return o;
   }
-  // Pull the peer's newer metadata (Swift does since 2017) and timestamps,
-  // so both ends converge.
+  // Swift's ContainerReplicator._handle_sync_response: the peer's storage
+  // policy index if its claim is the better, then its newer metadata (Swift
+  // does since 2017) and timestamps, so both ends converge.
+  if (options_.type == DbType::kContainer) {
+    const PolicyFacts remote{rinfo.storage_policy_index(), rinfo.put_timestamp(), rinfo.delete_timestamp(),
+                             rinfo.status_changed_at(), rinfo.count()};
+    if (IncorrectPolicyIndex(PolicyFacts::Of(local.info), remote)) {
+      const std::string now = Timestamp::Now().Internal();
+      if (absl::Status s = local.broker->SetStoragePolicyIndex(remote.storage_policy_index, now); !s.ok()) {
+        LOG(WARNING) << prefix << "could not take the peer's storage policy index: " << s;
+      } else {
+        LOG(INFO) << prefix << "storage policy index " << local.info.storage_policy_index << " -> "
+                  << remote.storage_policy_index << " (the peer's claim is the better)";
+        local.info.storage_policy_index = remote.storage_policy_index;
+        local.info.status_changed_at = std::max(local.info.status_changed_at, now);
+      }
+    }
+  }
   if (!rinfo.metadata().empty() && rinfo.metadata() != local.info.metadata) {
     if (absl::Status s = local.broker->UpdateMetadata(rinfo.metadata()); !s.ok()) {
       LOG(WARNING) << prefix << "could not merge remote metadata: " << s;

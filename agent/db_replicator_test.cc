@@ -645,5 +645,36 @@ TEST_F(PartitionReplicatorTest, AShardedContainerStaysOffTheFastPath) {
   EXPECT_EQ(stats_.Snapshot().skipped_sharded, 1);
 }
 
+TEST_F(DbReplicatorTest, ThePeersBetterStoragePolicyClaimIsTaken) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string path = MakeDb(me, "c", 5);
+  std::vector<int> seen_policies;
+  auto answer = [&](const ReplicationInfo& info, const char* status) {
+    seen_policies.push_back(static_cast<int>(info.storage_policy_index));
+    v1::SyncResponse r = Answer(info, info.max_row, info.max_row, info.hash);
+    r.mutable_info()->set_storage_policy_index(3);
+    r.mutable_info()->set_status_changed_at(status);
+    return r;
+  };
+  // The peers' status changed later than ours: ours is the older, it stays.
+  peers_.on_sync = [&](const v1::DbRef&, const ReplicationInfo& info) -> absl::StatusOr<v1::SyncResponse> {
+    return answer(info, "9999999999.00000");
+  };
+  Replicate(path, part, me);
+  ASSERT_OK_AND_ASSIGN(auto broker, DatabaseBroker::Open(DbType::kContainer, path));
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, broker->GetReplicationInfo());
+  EXPECT_EQ(info.storage_policy_index, 0);
+  // Older than ours: taken from the first peer, and offered to the second.
+  peers_.on_sync = [&](const v1::DbRef&, const ReplicationInfo& info) -> absl::StatusOr<v1::SyncResponse> {
+    return answer(info, "0000000000.10000");
+  };
+  seen_policies.clear();
+  Replicate(path, part, me);
+  ASSERT_OK_AND_ASSIGN(info, broker->GetReplicationInfo());
+  EXPECT_EQ(info.storage_policy_index, 3);
+  EXPECT_THAT(seen_policies, ElementsAre(0, 3));
+}
+
 }  // namespace
 }  // namespace dbrepl::agent

@@ -87,6 +87,12 @@ absl::StatusOr<v1::SyncResponse> GrpcPeerClient::Sync(const PeerAddress& peer, c
   req.set_put_timestamp(info.put_timestamp);
   req.set_delete_timestamp(info.delete_timestamp);
   req.set_metadata(info.metadata);
+  if (ref.type() == v1::CONTAINER) {
+    v1::PolicyInfo* p = req.mutable_policy();
+    p->set_storage_policy_index(info.storage_policy_index);
+    p->set_status_changed_at(info.status_changed_at);
+    p->set_object_count(info.count);
+  }
   v1::SyncResponse resp;
   grpc::ClientContext ctx;
   Prepare(&ctx, options_.node_timeout);

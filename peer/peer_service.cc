@@ -63,6 +63,11 @@ grpc::Status PeerService::Sync(grpc::ServerContext* context, const v1::SyncReque
     remote.put_timestamp = request->put_timestamp();
     remote.delete_timestamp = request->delete_timestamp();
     remote.metadata = request->metadata();
+    if (request->has_policy()) {
+      remote.policy = PolicyFacts{request->policy().storage_policy_index(), remote.put_timestamp,
+                                  remote.delete_timestamp, request->policy().status_changed_at(),
+                                  request->policy().object_count()};
+    }
     ASSIGN_OR_RETURN(SyncResult result, rpc_.Sync(db, remote, Deadline(context)));
     ToProto(result.info, response->mutable_info());
     response->set_point(result.point);

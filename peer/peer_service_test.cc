@@ -766,5 +766,40 @@ TEST_F(PeerServiceTest, ShardedContainersAreNeitherMissingNorTouched) {
   EXPECT_EQ(ReadFileOrDie(DbFile(kHash2)), before2);
 }
 
+// Swift's _get_synced_replication_info: the receiver takes the sender's
+// storage policy index when the sender's claim is the better.
+TEST_F(PeerServiceTest, SyncSettlesWhoseStoragePolicyIndexWins) {
+  auto db = CreateContainer(DbFile(), 2);  // Policy 0, status changed at creation.
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, db->GetReplicationInfo());
+  ASSERT_EQ(info.storage_policy_index, 0);
+  v1::SyncRequest req = SyncRequestFor(info, Ref());
+  req.set_id("sender");
+  // A newer status change: ours is the older claim and stays.
+  req.mutable_policy()->set_storage_policy_index(2);
+  req.mutable_policy()->set_status_changed_at("9999999999.00000");
+  req.mutable_policy()->set_object_count(2);
+  v1::SyncResponse resp;
+  ASSERT_OK(Sync(req, &resp));
+  EXPECT_EQ(resp.info().storage_policy_index(), 0);
+  // An older one wins: the answer already carries the sender's index.
+  req.mutable_policy()->set_status_changed_at("0000000000.50000");
+  ASSERT_OK(Sync(req, &resp));
+  EXPECT_EQ(resp.info().storage_policy_index(), 2);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo after, db->GetReplicationInfo());
+  EXPECT_EQ(after.storage_policy_index, 2);
+  EXPECT_GT(after.status_changed_at, info.status_changed_at);
+  // Without policy facts (an older sender), ours stays whatever it claims.
+  req.clear_policy();
+  ASSERT_OK(Sync(req, &resp));
+  EXPECT_EQ(resp.info().storage_policy_index(), 2);
+  // Bad facts are refused before anything happens.
+  req.mutable_policy()->set_storage_policy_index(-1);
+  req.mutable_policy()->set_status_changed_at("0000000000.50000");
+  EXPECT_EQ(GetReason(Sync(req, &resp)), ErrorReason::kInvalidRequest);
+  req.mutable_policy()->set_storage_policy_index(1);
+  req.mutable_policy()->set_status_changed_at("yesterday");
+  EXPECT_EQ(GetReason(Sync(req, &resp)), ErrorReason::kInvalidRequest);
+}
+
 }  // namespace
 }  // namespace dbrepl::peer

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/db/db_files.h"
 #include "common/db/lock_file.h"
+#include "common/db/policy_index.h"
+#include "common/timestamp.h"
 #include "common/env/file_ops.h"
 #include "common/errors.h"
 #include "common/fs_util.h"
@@ -112,6 +114,15 @@ absl::StatusOr<SyncResult> ReplicatorRpc::Sync(const LocatedDb& db, const Remote
   absl::StatusOr<ReplicationInfo> info = broker->GetReplicationInfo();
   if (!info.ok()) return AsMissingIfCorrupt(info.status(), db);
   RETURN_IF_ERROR(RefuseSharding(db, &*info));  // Before anything changes.
+  if (remote.policy.has_value() && IncorrectPolicyIndex(PolicyFacts::Of(*info), *remote.policy)) {
+    // Swift's _get_synced_replication_info: the sender's claim is the better.
+    const std::string now = Timestamp::Now().Internal();
+    RETURN_IF_ERROR(AsMissingIfCorrupt(broker->SetStoragePolicyIndex(remote.policy->storage_policy_index, now), db));
+    LOG(INFO) << db.LogName() << ": storage policy index " << info->storage_policy_index << " -> "
+              << remote.policy->storage_policy_index << " (the better claim of " << remote.id << ")";
+    info = broker->GetReplicationInfo();
+    if (!info.ok()) return AsMissingIfCorrupt(info.status(), db);
+  }
   result.info = *info;
 
   if (!remote.metadata.empty()) {

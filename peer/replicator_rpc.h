@@ -37,7 +37,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "common/db/broker.h"
+#include "common/db/policy_index.h"
 #include "common/db/records.h"
 #include "common/db/state_cache.h"
 #include "common/env/env.h"
@@ -55,6 +57,8 @@ struct RemoteInfo {
   std::string put_timestamp;
   std::string delete_timestamp;
   std::string metadata;  // Raw JSON or "".
+  // Container only; absent when the sender did not say (then ours stays).
+  absl::optional<PolicyFacts> policy;
 };
 
 struct SyncResult {

@@ -54,6 +54,15 @@ absl::Status ValidateSyncRequest(const v1::SyncRequest& r) {
     return InvalidRequestError(
         absl::StrCat("metadata of ", r.metadata().size(), " bytes exceeds the limit of ", kMaxMetadataBytes));
   }
+  if (r.has_policy()) {
+    const v1::PolicyInfo& p = r.policy();
+    if (r.db().type() != v1::CONTAINER) return InvalidRequestError("policy is for container databases only");
+    if (p.storage_policy_index() < 0 || p.storage_policy_index() > 0x7fffffff) {
+      return InvalidRequestError(absl::StrCat("storage_policy_index ", p.storage_policy_index(), " is out of range"));
+    }
+    if (p.object_count() < 0) return InvalidRequestError(absl::StrCat("object_count ", p.object_count(), " < 0"));
+    if (absl::Status s = ValidateStoredTimestamp(p.status_changed_at(), "status_changed_at"); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 

@@ -140,6 +140,12 @@ class DatabaseBroker {
   // newest timestamp wins. INVALID_ARGUMENT for malformed JSON.
   virtual absl::Status UpdateMetadata(const std::string& metadata_json) = 0;
 
+  // Container only (Swift's set_storage_policy_index): takes
+  // `policy_index` (adding its policy_stat row) and raises status_changed_at
+  // to `timestamp`, unless the index is already that. Migrates a 2013
+  // schema first. FAILED_PRECONDITION for an account database.
+  virtual absl::Status SetStoragePolicyIndex(int64_t policy_index, const std::string& timestamp) = 0;
+
   // created_at = min, put/delete = max (text comparison, as Swift).
   virtual absl::Status MergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
                                        const std::string& delete_timestamp) = 0;

@@ -112,6 +112,27 @@ absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfoLocked() {
   return info;
 }
 
+absl::Status ContainerBroker::SetStoragePolicyIndexUnguarded(int64_t policy_index, const std::string& timestamp) {
+  ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
+  if (!schema_.rows_have_policy_index) {
+    RETURN_IF_ERROR(MigrateContainerAddStoragePolicy(conn, schema_));
+    RETURN_IF_ERROR(RefreshSchema());
+  }
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  ASSIGN_OR_RETURN(SqliteStatement add,
+                   conn->Prepare("INSERT OR IGNORE INTO policy_stat (storage_policy_index) VALUES (?)"));
+  add.BindInt(1, policy_index);
+  RETURN_IF_ERROR(add.Run());
+  ASSIGN_OR_RETURN(SqliteStatement set, conn->Prepare("UPDATE container_stat SET storage_policy_index = ?, "
+                                                      "status_changed_at = MAX(?, status_changed_at) "
+                                                      "WHERE storage_policy_index <> ?"));
+  set.BindInt(1, policy_index);
+  set.BindText(2, timestamp);
+  set.BindInt(3, policy_index);
+  RETURN_IF_ERROR(set.Run());
+  return txn.Commit();
+}
+
 absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) {
   *applied = 0;
   const std::vector<ObjectRecord>& items = rows.objects;

@@ -35,6 +35,7 @@ class ContainerBroker : public SqliteBroker {
   absl::StatusOr<bool> IsDeletedLocked() override;
   absl::Status OnNewIdLocked() override;
   absl::Status ReclaimOtherLocked(double sync_timestamp) override;
+  absl::Status SetStoragePolicyIndexUnguarded(int64_t policy_index, const std::string& timestamp) override;
   std::vector<std::string> DeleteMetaWhitelist() const override;
 
  private:

@@ -469,5 +469,43 @@ TEST(LegacyContainerTest, ReadsThe2013SchemaAndMigratesOnMerge) {
               ElementsAre(ElementsAre("0", "2")));
 }
 
+TEST_F(ContainerBrokerTest, SetStoragePolicyIndexAsSwift) {
+  Merge({Obj("x", T(5), 10)});
+  const std::string before = Info().status_changed_at;
+  ASSERT_OK(broker_->SetStoragePolicyIndex(2, T(1000)));
+  ReplicationInfo info = Info();
+  EXPECT_EQ(info.storage_policy_index, 2);
+  EXPECT_EQ(info.status_changed_at, T(1000));
+  // The stats are the new policy's (Swift's container_stat view): the row of
+  // policy 0 waits for the reconciler.
+  EXPECT_EQ(info.count, 0);
+  auto raw = RawConnection(path_);
+  EXPECT_THAT(Query(raw.get(), "SELECT storage_policy_index FROM policy_stat ORDER BY 1"),
+              ElementsAre(ElementsAre("0"), ElementsAre("2")));
+  // status_changed_at only rises; setting the same index changes nothing.
+  ASSERT_OK(broker_->SetStoragePolicyIndex(1, T(10)));
+  EXPECT_EQ(Info().storage_policy_index, 1);
+  EXPECT_EQ(Info().status_changed_at, T(1000));
+  ASSERT_OK(broker_->SetStoragePolicyIndex(1, T(2000)));
+  EXPECT_EQ(Info().status_changed_at, T(1000));
+  EXPECT_NE(before, T(1000));
+}
+
+TEST(LegacyContainerTest, SetStoragePolicyIndexMigratesThe2013Schema) {
+  std::string path = NewDbPath(DbType::kContainer);
+  ASSERT_OK(testing::CreateLegacyContainerDb(path, "a", "c", T(1), {Obj("x", T(1), 10)}));
+  ASSERT_OK_AND_ASSIGN(auto broker, DatabaseBroker::Open(DbType::kContainer, path));
+  ASSERT_OK(broker->SetStoragePolicyIndex(1, T(50)));
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, broker->GetReplicationInfo());
+  EXPECT_EQ(info.storage_policy_index, 1);
+  EXPECT_EQ(info.status_changed_at, T(50));
+}
+
+TEST(AccountBrokerPolicyTest, AnAccountHasNoPolicyIndex) {
+  std::string path = NewDbPath(DbType::kAccount);
+  ASSERT_OK_AND_ASSIGN(auto broker, DatabaseBroker::Create(DbType::kAccount, path, "a", "", T(1)));
+  EXPECT_THAT(broker->SetStoragePolicyIndex(1, T(2)), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 }  // namespace
 }  // namespace dbrepl

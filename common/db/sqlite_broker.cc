@@ -460,6 +460,10 @@ absl::Status SqliteBroker::DoUpdateMetadata(const std::string& metadata_json) {
   return RefreshSchema();
 }
 
+absl::Status SqliteBroker::SetStoragePolicyIndex(int64_t policy_index, const std::string& timestamp) {
+  return Guard(SetStoragePolicyIndexUnguarded(policy_index, timestamp));
+}
+
 absl::Status SqliteBroker::MergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
                                            const std::string& delete_timestamp) {
   return Guard(DoMergeTimestamps(created_at, put_timestamp, delete_timestamp));

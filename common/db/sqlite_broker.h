@@ -44,6 +44,7 @@ class SqliteBroker : public DatabaseBroker {
   absl::Status MergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
                                const std::string& delete_timestamp) override;
   absl::StatusOr<std::string> NewId(const std::string& remote_id) override;
+  absl::Status SetStoragePolicyIndex(int64_t policy_index, const std::string& timestamp) override;
   absl::Status Reclaim(double age_timestamp, double sync_timestamp) override;
   absl::Status Lock() override;
   absl::Status Unlock() override;
@@ -74,6 +75,10 @@ class SqliteBroker : public DatabaseBroker {
   virtual absl::StatusOr<bool> IsDeletedLocked() = 0;
   // Swift's _newid(conn), inside the caller's transaction.
   virtual absl::Status OnNewIdLocked() { return absl::OkStatus(); }
+  // SetStoragePolicyIndex proper (its own transaction); the default refuses.
+  virtual absl::Status SetStoragePolicyIndexUnguarded(int64_t policy_index, const std::string& timestamp) {
+    return absl::FailedPreconditionError("only a container has a storage policy index");
+  }
   // Swift's _reclaim_other_stuff extras, inside the caller's transaction.
   virtual absl::Status ReclaimOtherLocked(double sync_timestamp) { return absl::OkStatus(); }
   // Metadata keys delete_db keeps (lower case).

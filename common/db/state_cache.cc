@@ -80,6 +80,9 @@ absl::StatusOr<DbFileIdentity> StatDbFile(const std::string& db_file) {
 std::array<uint8_t, 16> StateDigest(const ReplicationInfo& info) {
   std::string text = absl::StrCat(info.created_at, std::string(1, '\0'), info.put_timestamp, std::string(1, '\0'),
                                   info.delete_timestamp, std::string(1, '\0'), info.metadata);
+  // A container's policy index, when not 0: replicas that disagree on it
+  // are not in sync (Sync settles whose index wins).
+  if (info.storage_policy_index != 0) absl::StrAppend(&text, std::string(1, '\0'), info.storage_policy_index);
   return Md5(text);
 }
 

@@ -63,8 +63,9 @@ struct DbFileIdentity {
 // file (a symlink, say).
 absl::StatusOr<DbFileIdentity> StatDbFile(const std::string& db_file);
 
-// MD5 of created_at, put_timestamp, delete_timestamp and metadata: equal
-// digests mean a Sync would have nothing to merge either way.
+// MD5 of created_at, put_timestamp, delete_timestamp, metadata and (when not
+// 0) the storage policy index: equal digests mean a Sync would have nothing
+// to merge or settle either way.
 std::array<uint8_t, 16> StateDigest(const ReplicationInfo& info);
 
 // What the cache knows of a database.

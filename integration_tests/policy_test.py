@@ -1,0 +1,155 @@
+"""Storage policy indexes against real Swift: replicas that disagree on a
+container's policy converge to the index Swift's rule picks.
+
+Swift's ContainerBroker (Debian's python3-swift 2.30) writes every replica of
+a set of containers on a 3-node dbrepl cluster with three storage policies:
+each replica created with its own policy index at its own time (Swift's
+initialize() sets status_changed_at = put_timestamp), with objects. The
+expected winner is the first replica in Swift's own order
+(swift.container.reconciler.cmp_policy_info: no replica is deleted or
+recreated, so the oldest status change wins). Agent passes run node after
+node until nothing changes; then every replica, read by Swift's broker, has
+that index and every object of every replica. Containers whose replicas
+agree keep their index, and so does a container with one replica only.
+
+Usage: policy_test.py PEER AGENT DBREPLCTL FAULT_SOAK_PY (Debian's python3).
+"""
+
+import functools
+import importlib.util
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault('SOAK_NODES', '3')
+os.environ.setdefault('SOAK_DEVICES', '1')
+os.environ.setdefault('SOAK_PART_POWER', '3')
+os.environ['SOAK_IP_PREFIX'] = '127.0.%d' % (60 + os.getpid() % 30)
+
+PEER, AGENT, CTL, SOAK_PY = [os.path.abspath(a) for a in sys.argv[1:5]]
+spec = importlib.util.spec_from_file_location('fault_soak', SOAK_PY)
+soak = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(soak)
+
+soak.PEER, soak.AGENT, soak.CTL = PEER, AGENT, CTL
+soak.WORK = tempfile.mkdtemp(prefix='dbrepl-policy-', dir=os.environ.get('TEST_TMPDIR'))
+soak.SWIFT_DIR = os.path.join(soak.WORK, 'etc', 'swift')
+os.makedirs(soak.SWIFT_DIR)
+with open(os.path.join(soak.SWIFT_DIR, 'swift.conf'), 'w') as f:
+    f.write('[swift-hash]\nswift_hash_path_prefix = soak-prefix\nswift_hash_path_suffix = soak-suffix\n'
+            '[storage-policy:0]\nname = gold\ndefault = yes\n[storage-policy:1]\nname = silver\n'
+            '[storage-policy:2]\nname = bronze\n')
+soak.import_swift()
+Swift = soak.Swift
+from swift.container.reconciler import cmp_policy_info  # noqa: E402
+
+SEED = int(os.environ.get('POLICY_SEED', '7'))
+FAILURES = []
+
+
+def check(cond, msg):
+    if not cond:
+        FAILURES.append(msg)
+        print('FAIL: ' + msg, flush=True)
+
+
+def ts(n):
+    return Swift.Timestamp(1700000000 + n).internal
+
+
+def run_round(cluster, k):
+    for n in cluster.nodes:
+        log_path = os.path.join(soak.WORK, 'logs', 'agent%d-round%d.log' % (n.idx, k))
+        with open(log_path, 'wb') as logf:
+            r = subprocess.run(cluster.agent_argv(n, 'container', once=True), stdout=logf, stderr=subprocess.STDOUT,
+                               timeout=300)
+        check(r.returncode == 0, 'agent %d round %d exited %d (see %s)' % (n.idx, k, r.returncode, log_path))
+
+
+def state(dbs):
+    out = {}
+    for name, d in dbs.items():
+        for dev in d.primaries:
+            if os.path.exists(d.path(dev)):
+                info = d.broker(dev).get_info()
+                out[(name, dev)] = (info['storage_policy_index'], info['hash'])
+    return out
+
+
+def main():
+    rng = random.Random(SEED)
+    cluster = soak.Cluster()
+    cluster.setup()
+    ring = Swift.Ring(soak.SWIFT_DIR, ring_name='container')
+    dbs, expected, objects = {}, {}, {}
+    for k in range(12):
+        name = 'disagree-%d' % k
+        d = dbs[name] = soak.Db('container', 'a', name, ring, cluster)
+        policies = [rng.randrange(3) for _ in d.primaries]
+        if len(set(policies)) == 1:
+            policies[0] = (policies[0] + 1) % 3
+        order = list(range(len(d.primaries)))
+        rng.shuffle(order)
+        infos = []
+        for i, dev in enumerate(d.primaries):
+            b = d.broker(dev)
+            b.initialize(ts(100 + 10 * order[i]), policies[i])
+            b.put_object('o-%d' % i, ts(1000 + i), 1, 'text/plain', 'etag', storage_policy_index=policies[i])
+            info = b.get_info()
+            info['count'] = info['object_count']
+            infos.append(info)
+        best = sorted(infos, key=functools.cmp_to_key(cmp_policy_info))[0]
+        expected[name] = best['storage_policy_index']
+        objects[name] = len(d.primaries)
+    for k in range(3):
+        name = 'agree-%d' % k
+        d = dbs[name] = soak.Db('container', 'a', name, ring, cluster)
+        for i, dev in enumerate(d.primaries):
+            b = d.broker(dev)
+            b.initialize(ts(100 + i), 2)
+            b.put_object('o-%d' % i, ts(1000 + i), 1, 'text/plain', 'etag', storage_policy_index=2)
+        expected[name], objects[name] = 2, len(d.primaries)
+    d = dbs['single'] = soak.Db('container', 'a', 'single', ring, cluster)
+    b = d.broker(d.primaries[0])
+    b.initialize(ts(100), 1)
+    b.put_object('o', ts(1000), 1, 'text/plain', 'etag', storage_policy_index=1)
+    expected['single'], objects['single'] = 1, 1
+
+    for n in cluster.nodes:
+        cluster.start_peer(n)
+    rounds = 0
+    try:
+        before = state(dbs)
+        for rounds in range(1, 7):
+            run_round(cluster, rounds)
+            after = state(dbs)
+            if after == before:
+                break
+            before = after
+    finally:
+        for n in cluster.nodes:
+            n.peer.stop()
+    check(rounds < 6, 'replicas still changing after %d rounds' % rounds)
+
+    for name, d in dbs.items():
+        for dev in d.primaries:
+            check(os.path.exists(d.path(dev)), '%s: no replica on device %d' % (name, dev))
+            if not os.path.exists(d.path(dev)):
+                continue
+            b = d.broker(dev)
+            info = b.get_info()
+            check(info['storage_policy_index'] == expected[name], '%s on %d: policy %d, Swift\'s rule says %d' % (
+                name, dev, info['storage_policy_index'], expected[name]))
+            rows = b.get_items_since(-1, 1000)
+            check(len(rows) == objects[name], '%s on %d: %d rows, want %d' % (name, dev, len(rows), objects[name]))
+    print('policy_test: %d containers, converged in %d rounds, %d failures' % (len(dbs), rounds, len(FAILURES)),
+          flush=True)
+    if FAILURES:
+        print('work dir: ' + soak.WORK)
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
