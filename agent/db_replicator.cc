@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "agent/replication_plan.h"
+#include "common/replication/plan.h"
 #include "common/db/db_files.h"
 #include "common/db/policy_index.h"
 #include "common/timestamp.h"

@@ -1,6 +1,6 @@
 // DbReplicator: replicates one local database (Swift's
 // Replicator._replicate_object), carrying out the decisions of
-// replication_plan.h in Swift's order:
+// common/replication/plan.h in Swift's order:
 //
 //   reclaim -> replication info -> misplaced? -> reclaimable deleted db?
 //   -> for each target (PushTargets; a handoff for each DEVICE_UNAVAILABLE):

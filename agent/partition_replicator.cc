@@ -8,7 +8,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "agent/replication_plan.h"
+#include "common/replication/plan.h"
 #include "common/db/state_cache.h"
 #include "common/errors.h"
 #include "common/fs_util.h"

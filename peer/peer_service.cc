@@ -2,6 +2,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/paths.h"
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_convert.h"
 #include "common/status_macros.h"
@@ -114,6 +116,58 @@ grpc::Status PeerService::SyncPartition(grpc::ServerContext* context, const v1::
   }();
   ref.set_hash("*");  // For the log line: the whole partition.
   return Finish("SyncPartition", context, ref, status);
+}
+
+grpc::Status PeerService::InspectReplicas(grpc::ServerContext* context, const v1::InspectReplicasRequest* request,
+                                          grpc::ServerWriter<v1::InspectedReplica>* writer) {
+  v1::DbRef ref;
+  ref.set_type(request->type());
+  ref.set_device(request->device());
+  ref.set_partition(request->partitions_size() > 0 ? request->partitions(0) : 0);
+  ref.set_hash(request->hashes_size() > 0 ? request->hashes(0) : std::string(32, '0'));
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    ASSIGN_OR_RETURN(LocatedDb device, locator_.Locate(ref));
+    std::vector<int64_t> partitions(request->partitions().begin(), request->partitions().end());
+    for (int64_t p : partitions) {
+      if (p < 0 || p > (int64_t{1} << 32)) return InvalidRequestError(absl::StrCat("partition ", p, " is out of range"));
+    }
+    std::vector<std::string> hashes(request->hashes().begin(), request->hashes().end());
+    for (const std::string& h : hashes) {
+      if (absl::Status s = ValidateHash(h); !s.ok()) return InvalidRequestError(absl::StrCat("hashes: ", s.message()));
+    }
+    if (!hashes.empty() && partitions.size() != 1) {
+      return InvalidRequestError("hashes need exactly one partition");
+    }
+    if (hashes.size() > 10000) return InvalidRequestError("at most 10000 hashes");
+    return rpc_.InspectReplicas(device, partitions, hashes, [&](const InspectedReplica& r) {
+      if (context->IsCancelled()) return false;
+      v1::InspectedReplica out;
+      out.set_partition(r.partition);
+      out.set_hash(r.hash);
+      out.set_state(r.state == InspectedReplica::State::kOk        ? v1::InspectedReplica::OK
+                    : r.state == InspectedReplica::State::kSharded ? v1::InspectedReplica::SHARDED
+                                                                   : v1::InspectedReplica::UNREADABLE);
+      if (!r.info.id.empty()) ToProto(r.info, out.mutable_info());
+      for (const SyncRecord& s : r.incoming) {
+        v1::SyncPoint* p = out.add_incoming();
+        p->set_remote_id(s.remote_id);
+        p->set_sync_point(s.sync_point);
+        p->set_updated_at(s.updated_at);
+      }
+      for (const SyncRecord& s : r.outgoing) {
+        v1::SyncPoint* p = out.add_outgoing();
+        p->set_remote_id(s.remote_id);
+        p->set_sync_point(s.sync_point);
+        p->set_updated_at(s.updated_at);
+      }
+      out.set_pending_bytes(r.pending_bytes);
+      out.set_detail(r.detail);
+      return writer->Write(out);
+    });
+  }();
+  ref.set_hash("*");
+  return Finish("InspectReplicas", context, ref, status);
 }
 
 absl::Status PeerService::MergeItemsStream(

@@ -57,6 +57,8 @@ class PeerService final : public v1::ReplicationPeer::Service {
                              v1::CompleteRsyncResponse* response) override;
   grpc::Status CompleteRsyncBatch(grpc::ServerContext* context, const v1::CompleteRsyncBatchRequest* request,
                                   v1::CompleteRsyncBatchResponse* response) override;
+  grpc::Status InspectReplicas(grpc::ServerContext* context, const v1::InspectReplicasRequest* request,
+                               grpc::ServerWriter<v1::InspectedReplica>* writer) override;
   grpc::Status RsyncThenMerge(grpc::ServerContext* context, const v1::RsyncThenMergeRequest* request,
                               v1::RsyncThenMergeResponse* response) override;
 

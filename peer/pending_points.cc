@@ -29,6 +29,13 @@ int64_t PendingPoints::Get(const std::string& db_file, const std::string& db_id,
   return p == it->second.points.end() ? -1 : p->second;
 }
 
+std::map<std::string, int64_t> PendingPoints::GetAll(const std::string& db_file, const std::string& db_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = held_.find(db_file);
+  if (it == held_.end() || it->second.db_id != db_id) return {};
+  return it->second.points;
+}
+
 size_t PendingPoints::size() const {
   absl::MutexLock lock(&mu_);
   return held_.size();

@@ -44,6 +44,8 @@ class PendingPoints {
   bool Raise(const std::string& db_file, DbType type, const std::string& db_id, const std::string& remote_id,
              int64_t point);
   int64_t Get(const std::string& db_file, const std::string& db_id, const std::string& remote_id) const;
+  // Every point held for `db_file` with id `db_id`: remote id -> point.
+  std::map<std::string, int64_t> GetAll(const std::string& db_file, const std::string& db_id) const;
 
   // Writes the points held for at least `min_age`, at most `max_databases`
   // databases, each in one transaction after checking that the file still

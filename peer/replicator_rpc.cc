@@ -213,6 +213,96 @@ absl::StatusOr<std::vector<PartitionAnswer>> ReplicatorRpc::SyncPartition(const 
   return answers;
 }
 
+absl::Status ReplicatorRpc::InspectReplicas(const LocatedDb& device, const std::vector<int64_t>& partitions,
+                                            const std::vector<std::string>& hashes,
+                                            const std::function<bool(const InspectedReplica&)>& emit) {
+  Env* env = options_.env;
+  const std::string datadir = JoinPath(device.device_path, std::string(Datadir(device.type)));
+  auto plain_dir = [&](const std::string& path) {
+    absl::StatusOr<FileInfo> st = env->Lstat(path);
+    return st.ok() && st->is_directory();
+  };
+  std::vector<std::pair<int64_t, std::string>> parts;
+  if (partitions.empty()) {
+    absl::StatusOr<std::vector<std::string>> names = ListDirectory(datadir);
+    if (!names.ok()) return absl::IsNotFound(names.status()) ? absl::OkStatus() : names.status();
+    for (const std::string& n : *names) {
+      absl::StatusOr<int64_t> p = ParsePartition(n);
+      if (p.ok()) parts.emplace_back(*p, n);
+    }
+  } else {
+    for (int64_t p : partitions) parts.emplace_back(p, absl::StrCat(p));
+  }
+  std::sort(parts.begin(), parts.end());
+  BrokerOptions read_only;
+  read_only.quarantine_on_corruption = false;
+  read_only.flush_pending = false;
+  read_only.busy_timeout = absl::Seconds(2);
+  for (const auto& [partition, name] : parts) {
+    const std::string part_dir = JoinPath(datadir, name);
+    if (!plain_dir(part_dir)) continue;
+    std::vector<std::string> db_dirs;  // <suffix>/<hash>
+    if (!hashes.empty()) {
+      for (const std::string& h : hashes) db_dirs.push_back(absl::StrCat(h.substr(h.size() - 3), "/", h));
+    } else {
+      absl::StatusOr<std::vector<std::string>> suffixes = ListDirectory(part_dir);
+      if (!suffixes.ok()) continue;
+      for (const std::string& suffix : *suffixes) {
+        if (!plain_dir(JoinPath(part_dir, suffix))) continue;
+        absl::StatusOr<std::vector<std::string>> names = ListDirectory(JoinPath(part_dir, suffix));
+        if (!names.ok()) continue;
+        for (const std::string& h : *names) {
+          if (ValidateHash(h).ok()) db_dirs.push_back(absl::StrCat(suffix, "/", h));
+        }
+      }
+    }
+    std::sort(db_dirs.begin(), db_dirs.end());
+    for (const std::string& rel : db_dirs) {
+      const std::string hash_dir = JoinPath(part_dir, rel);
+      const std::string hash = Basename(rel);
+      if (!plain_dir(hash_dir)) continue;
+      InspectedReplica r;
+      r.partition = partition;
+      r.hash = hash;
+      const std::string db_file = JoinPath(hash_dir, hash + ".db");
+      if (device.type == DbType::kContainer && HasEpochDbFile(hash_dir, hash)) {
+        r.state = InspectedReplica::State::kSharded;
+        if (!emit(r)) return absl::OkStatus();
+        continue;
+      }
+      absl::StatusOr<FileInfo> st = env->Lstat(db_file);
+      if (!st.ok() || !st->is_regular()) continue;  // No database here (a leftover .lock, say).
+      if (absl::StatusOr<FileInfo> pending = env->Lstat(db_file + ".pending"); pending.ok()) {
+        r.pending_bytes = pending->size;
+      }
+      absl::Status read = [&]() -> absl::Status {
+        ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, DatabaseBroker::Open(device.type, db_file, read_only));
+        ASSIGN_OR_RETURN(r.info, broker->GetReplicationInfo());
+        ASSIGN_OR_RETURN(r.incoming, broker->GetSyncs(/*incoming=*/true));
+        ASSIGN_OR_RETURN(r.outgoing, broker->GetSyncs(/*incoming=*/false));
+        return absl::OkStatus();
+      }();
+      if (!read.ok()) {
+        r.state = InspectedReplica::State::kUnreadable;
+        r.detail = read.ToString();
+      } else {
+        if (ShardingInPlay(r.info)) r.state = InspectedReplica::State::kSharded;
+        for (const auto& [remote, point] : points_.GetAll(db_file, r.info.id)) {
+          auto it = std::find_if(r.incoming.begin(), r.incoming.end(),
+                                 [&](const SyncRecord& s) { return s.remote_id == remote; });
+          if (it == r.incoming.end()) {
+            r.incoming.push_back(SyncRecord{remote, point, 0});
+          } else {
+            it->sync_point = std::max(it->sync_point, point);
+          }
+        }
+      }
+      if (!emit(r)) return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
 int ReplicatorRpc::FlushPendingPoints(absl::Duration min_age, int max_databases) {
   return points_.Flush(min_age, max_databases, [this](const std::string& db_file, DbType type) {
     return DatabaseBroker::Open(type, db_file, OptionsFor(absl::Now() + absl::Seconds(10)));

@@ -102,6 +102,19 @@ struct ReplicatorRpcOptions {
   size_t state_cache_entries = 1 << 20;
 };
 
+// One database found by InspectReplicas.
+struct InspectedReplica {
+  enum class State { kOk, kSharded, kUnreadable };
+  int64_t partition = 0;
+  std::string hash;
+  State state = State::kOk;
+  ReplicationInfo info;              // kOk.
+  std::vector<SyncRecord> incoming;  // kOk; held points included.
+  std::vector<SyncRecord> outgoing;  // kOk.
+  int64_t pending_bytes = 0;         // Size of <db>.pending: rows not merged yet.
+  std::string detail;                // kUnreadable: why.
+};
+
 class ReplicatorRpc {
  public:
   explicit ReplicatorRpc(ReplicatorRpcOptions options = {})
@@ -119,6 +132,15 @@ class ReplicatorRpc {
   absl::StatusOr<std::vector<PartitionAnswer>> SyncPartition(const LocatedDb& partition,
                                                              const std::vector<PartitionEntry>& entries,
                                                              absl::Time deadline);
+
+  // Read-only (dbreplctl check): every database in `partitions` (all when
+  // empty) of `device`'s datadir, or only `hashes` when given, passed to
+  // `emit` in name order (it returns false to stop). Nothing is written:
+  // no .pending flush, no quarantine, no sync point; symlinks and entries
+  // that are not Swift's layout are skipped.
+  absl::Status InspectReplicas(const LocatedDb& device, const std::vector<int64_t>& partitions,
+                               const std::vector<std::string>& hashes,
+                               const std::function<bool(const InspectedReplica&)>& emit);
 
   // Writes the sync points SyncPartition raised in memory (PendingPoints)
   // that are at least `min_age` old, at most `max_databases` of them; returns

@@ -7,8 +7,8 @@
 // choose that".
 //
 // Thread-safe: pure functions.
-#ifndef DBREPL_AGENT_REPLICATION_PLAN_H_
-#define DBREPL_AGENT_REPLICATION_PLAN_H_
+#ifndef DBREPL_COMMON_REPLICATION_PLAN_H_
+#define DBREPL_COMMON_REPLICATION_PLAN_H_
 
 #include <cstdint>
 #include <string>
@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "common/ring/ring.h"
 
-namespace dbrepl::agent {
+namespace dbrepl {
 
 // The nodes a database in `partition` is pushed to from local device
 // `local_id`, in order. A primary pushes to the other primaries starting
@@ -77,6 +77,6 @@ struct RemovalChoice {
 RemovalChoice ChooseRemoval(int64_t max_row_before, int64_t max_row_now, bool pending_rows,
                             const std::vector<bool>& push_succeeded, int handoff_delete);
 
-}  // namespace dbrepl::agent
+}  // namespace dbrepl
 
-#endif  // DBREPL_AGENT_REPLICATION_PLAN_H_
+#endif  // DBREPL_COMMON_REPLICATION_PLAN_H_

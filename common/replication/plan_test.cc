@@ -1,10 +1,10 @@
 // Swift's replication decisions as tables: given this, choose that.
-#include "agent/replication_plan.h"
+#include "common/replication/plan.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace dbrepl::agent {
+namespace dbrepl {
 namespace {
 
 using ::testing::ElementsAre;
@@ -111,4 +111,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<RemovalCase>& p) { return p.param.name; });
 
 }  // namespace
-}  // namespace dbrepl::agent
+}  // namespace dbrepl

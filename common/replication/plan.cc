@@ -1,10 +1,10 @@
-#include "agent/replication_plan.h"
+#include "common/replication/plan.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 
-namespace dbrepl::agent {
+namespace dbrepl {
 
 std::vector<RingNode> PushTargets(const std::vector<RingNode>& primaries, int local_id) {
   if (primaries.size() <= 1) return primaries;
@@ -51,4 +51,4 @@ RemovalChoice ChooseRemoval(int64_t max_row_before, int64_t max_row_now, bool pe
   return {true, absl::StrCat(ok, "/", n, " successful pushes")};
 }
 
-}  // namespace dbrepl::agent
+}  // namespace dbrepl

@@ -1,0 +1,191 @@
+"""dbreplctl check against a real cluster and Swift-written databases.
+
+Swift's ContainerBroker (python3-swift 2.30) writes containers on a 3-node
+dbrepl cluster in known states: consistent, a missing replica, a replica
+rows behind, metadata that differs, a policy that differs, an extra copy on a
+handoff, and a write still in a replica's .pending file. `dbreplctl check
+--json` must report each as it is, predict the next pass (rsync for a
+missing replica, usync for rows behind), change nothing (every file byte for
+byte the same, the .pending unflushed), and exit 1. After agent passes, the
+same check must find every database consistent and exit 0.
+
+Usage: check_test.py PEER AGENT DBREPLCTL FAULT_SOAK_PY (Debian's python3).
+"""
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault('SOAK_NODES', '3')
+os.environ.setdefault('SOAK_DEVICES', '2')
+os.environ.setdefault('SOAK_PART_POWER', '3')
+os.environ['SOAK_IP_PREFIX'] = '127.0.%d' % (100 + os.getpid() % 30)
+
+PEER, AGENT, CTL, SOAK_PY = [os.path.abspath(a) for a in sys.argv[1:5]]
+spec = importlib.util.spec_from_file_location('fault_soak', SOAK_PY)
+soak = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(soak)
+
+soak.PEER, soak.AGENT, soak.CTL = PEER, AGENT, CTL
+soak.WORK = tempfile.mkdtemp(prefix='dbrepl-check-', dir=os.environ.get('TEST_TMPDIR'))
+soak.SWIFT_DIR = os.path.join(soak.WORK, 'etc', 'swift')
+os.makedirs(soak.SWIFT_DIR)
+with open(os.path.join(soak.SWIFT_DIR, 'swift.conf'), 'w') as f:
+    f.write('[swift-hash]\nswift_hash_path_prefix = soak-prefix\nswift_hash_path_suffix = soak-suffix\n'
+            '[storage-policy:0]\nname = gold\ndefault = yes\n[storage-policy:1]\nname = silver\n')
+soak.import_swift()
+Swift = soak.Swift
+
+FAILURES = []
+
+
+def check(cond, msg):
+    if not cond:
+        FAILURES.append(msg)
+        print('FAIL: ' + msg, flush=True)
+
+
+def ts(n):
+    return Swift.Timestamp(1700000000 + n).internal
+
+
+def put(b, names):
+    for n in names:
+        b.put_object(n, ts(1000 + int(n.split('-')[1])), 1, 'text/plain', 'etag')
+    b.get_info()  # Flush .pending.
+
+
+def copy_replica(d, src, dst):
+    """A copy of src's replica on dst, as a replica that was in sync would be (a new id)."""
+    os.makedirs(os.path.dirname(d.path(dst)), exist_ok=True)
+    shutil.copy2(d.path(src), d.path(dst))
+    d.broker(dst).newid('copied-from-%d' % src)
+
+
+def tree_digest(root):
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            with open(p, 'rb') as fh:
+                out[os.path.relpath(p, root)] = hashlib.md5(fh.read()).hexdigest()
+    return out
+
+
+def run_check(*extra):
+    r = subprocess.run([CTL, 'check', os.path.join(soak.SWIFT_DIR, 'container.ring.gz'), '--json'] + list(extra),
+                       capture_output=True, text=True, timeout=120)
+    try:
+        out = json.loads(r.stdout)
+    except ValueError:
+        out = None
+    return r.returncode, out, r.stderr
+
+
+def main():
+    cluster = soak.Cluster()
+    cluster.setup()
+    ring = Swift.Ring(soak.SWIFT_DIR, ring_name='container')
+    names = ['consistent', 'missing', 'behind', 'metadata', 'policy', 'handoff', 'pending']
+    dbs = {n: soak.Db('container', 'a', n, ring, cluster) for n in names}
+    for name, d in dbs.items():
+        p0 = d.primaries[0]
+        b = d.broker(p0)
+        b.initialize(ts(1), 0)
+        put(b, ['o-%d' % i for i in range(6)])
+        if name == 'missing':
+            copy_replica(d, p0, d.primaries[1])
+            continue
+        for other in d.primaries[1:]:
+            copy_replica(d, p0, other)
+        if name == 'behind':
+            put(b, ['o-%d' % i for i in range(6, 10)])
+        elif name == 'metadata':
+            b.update_metadata({'X-Container-Meta-Color': ('blue', ts(50))})
+        elif name == 'policy':
+            d.broker(d.primaries[2]).set_storage_policy_index(1, timestamp=ts(2))
+        elif name == 'handoff':
+            copy_replica(d, p0, d.handoffs[0])
+        elif name == 'pending':
+            d.broker(d.primaries[1]).put_object('o-99', ts(1099), 1, 'text/plain', 'etag')  # Stays in .pending.
+
+    for n in cluster.nodes:
+        cluster.start_peer(n)
+    try:
+        roots = {n.idx: n.devices_root for n in cluster.nodes}
+        before = {i: tree_digest(r) for i, r in roots.items()}
+        rc, out, err = run_check()
+        after = {i: tree_digest(r) for i, r in roots.items()}
+        check(before == after, 'check changed files: %s' % sorted(
+            set(k for i in roots for k in set(before[i].items()) ^ set(after[i].items()))))
+        check(rc == 1, 'check before the passes exited %d, want 1 (%s)' % (rc, err))
+        check(out is not None, 'no JSON from check: %s' % err)
+        if out is not None:
+            by = {db['container']: db for db in out['databases'] if 'container' in db}
+            check(set(by) == set(names), 'databases reported: %s' % sorted(by))
+            want = {'consistent': [], 'missing': ['missing_replica'], 'behind': ['rows'],
+                    'metadata': ['metadata'], 'policy': ['storage_policy_index'], 'handoff': ['on_handoff'],
+                    'pending': []}
+            for name, diffs in want.items():
+                db = by.get(name)
+                if db is None:
+                    continue
+                check(db['differences'] == diffs, '%s: differences %s, want %s' % (name, db['differences'], diffs))
+                check(db['consistent'] == (not diffs), '%s: consistent %s' % (name, db['consistent']))
+            if 'missing' in by:
+                steps = by['missing']['next_pass']
+                check(any(s['action'] == 'rsync' and s['to'] == cluster.devs[dbs['missing'].primaries[2]][1]
+                          for s in steps), 'missing: no rsync predicted to the replica that lacks it: %s' % steps)
+            if 'behind' in by:
+                steps = [s for s in by['behind']['next_pass']
+                         if s['from'] == cluster.devs[dbs['behind'].primaries[0]][1]]
+                check(steps and all(s['action'] == 'usync' for s in steps), 'behind: %s' % steps)
+            if 'pending' in by:
+                pend = [r for r in by['pending']['replicas'] if r.get('pending_bytes', 0) > 0]
+                check(len(pend) == 1, 'pending: replicas with pending bytes: %s' % by['pending']['replicas'])
+            t = out['totals']
+            check(t['databases'] == len(names) and t['consistent'] == 2 and t['differ'] == 5,
+                  'totals before: %s' % t)
+            check(t['missing_replicas'] == 1 and t['handoff_copies'] == 1, 'totals before: %s' % t)
+        # One database by name, and a human report.
+        r = subprocess.run([CTL, 'check', os.path.join(soak.SWIFT_DIR, 'container.ring.gz'), 'a/behind',
+                            '--swift-dir', soak.SWIFT_DIR], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 1 and 'a/behind: differs (rows)' in r.stdout and '1 container databases' in r.stdout,
+              'check a/behind: %d %s %s' % (r.returncode, r.stdout, r.stderr))
+
+        for k in range(1, 4):
+            for n in cluster.nodes:
+                subprocess.run(cluster.agent_argv(n, 'container', once=True), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=300)
+            rc, out, err = run_check()
+            if rc == 0:
+                break
+        check(rc == 0, 'check after %d rounds exited %d: %s %s' % (k, rc, json.dumps(out and out['totals']), err))
+        if out is not None:
+            check(out['totals']['consistent'] == len(names) and out['totals']['differ'] == 0,
+                  'totals after: %s' % out['totals'])
+            check(out['unreachable'] == [], 'unreachable: %s' % out['unreachable'])
+        # A peer that is down: reported, exit 1.
+        cluster.nodes[2].peer.stop()
+        rc, out, err = run_check('--timeout', '5')
+        check(rc == 1 and out is not None and len(out['unreachable']) == len(cluster.nodes[2].devices),
+              'with a peer down: exit %d, %s' % (rc, out and out['unreachable']))
+    finally:
+        for n in cluster.nodes:
+            n.peer.stop()
+    # Bad input: a clear error.
+    r = subprocess.run([CTL, 'check', os.path.join(soak.WORK, 'nope.ring.gz')], capture_output=True, text=True)
+    check(r.returncode != 0 and 'dbreplctl check' in r.stderr, 'missing ring: %d %s' % (r.returncode, r.stderr))
+    print('check_test: %d databases, %d failures' % (len(names), len(FAILURES)), flush=True)
+    if FAILURES:
+        print('work dir: ' + soak.WORK)
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()

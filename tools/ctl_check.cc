@@ -1,0 +1,389 @@
+// dbreplctl check: a consistency check of the cluster's database replicas
+// (like Kudu's ksck; Swift has none). For a ring, some partitions or one
+// account/container, it asks every ring device's peer what it holds (the
+// read-only InspectReplicas stream, one per device) and reports, per
+// database: which replicas exist (primaries and handoffs), how they differ
+// (rows, hash, metadata, timestamps, policy), and what the next pass would
+// do (Swift's decisions, the ones the agent makes: common/replication/plan.h).
+// It changes nothing.
+//
+//   dbreplctl check /etc/swift/container.ring.gz [ACCOUNT [CONTAINER] | --partition P...] [--json]
+//
+// Exit status: 0 when every replica of every database agrees and sits on its
+// primaries, 1 when any differs, is missing, sits on a handoff, cannot be
+// read or a device cannot be asked, 2 for bad arguments. Sharded containers
+// (which dbrepl leaves alone) are listed and counted, but do not fail it.
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "common/config/swift_conf.h"
+#include "common/db_type.h"
+#include "common/errors.h"
+#include "common/hash_path.h"
+#include "common/replication/plan.h"
+#include "common/ring/ring.h"
+#include "common/rpc/grpc_status.h"
+#include "common/rpc/proto_convert.h"
+#include "common/status_macros.h"
+#include "dbrepl/v1/peer.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "nlohmann/json.hpp"
+#include "tools/ctl_command.h"
+
+namespace dbrepl::ctl {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Address(const RingDevice& d) {
+  return d.replication_ip.find(':') != std::string::npos ? absl::StrCat("[", d.replication_ip, "]:", d.replication_port)
+                                                         : absl::StrCat(d.replication_ip, ":", d.replication_port);
+}
+
+int64_t PointFor(const google::protobuf::RepeatedPtrField<v1::SyncPoint>& points, const std::string& id) {
+  for (const v1::SyncPoint& p : points) {
+    if (p.remote_id() == id) return p.sync_point();
+  }
+  return -1;
+}
+
+const char* StateName(v1::InspectedReplica::State s) {
+  switch (s) {
+    case v1::InspectedReplica::OK:
+      return "ok";
+    case v1::InspectedReplica::SHARDED:
+      return "sharded";
+    case v1::InspectedReplica::UNREADABLE:
+      return "unreadable";
+    default:
+      return "unknown";
+  }
+}
+
+const char* ModeName(Mode m) {
+  switch (m) {
+    case Mode::kNoChange:
+      return "no_change";
+    case Mode::kHashmatch:
+      return "hashmatch";
+    case Mode::kRsyncThenMerge:
+      return "rsync_then_merge";
+    case Mode::kUsync:
+      return "usync";
+  }
+  return "?";
+}
+
+struct Totals {
+  int64_t databases = 0, consistent = 0, differ = 0, missing_replicas = 0, handoff_copies = 0, sharded = 0,
+          unreadable = 0;
+};
+
+// One database's replicas, judged.
+Json Judge(const Ring& ring, int64_t partition, const std::string& hash,
+           const std::map<int, v1::InspectedReplica>& held, int per_diff, Totals* totals) {
+  Json db;
+  db["partition"] = partition;
+  db["hash"] = hash;
+  std::vector<RingNode> primaries = ring.GetPartNodes(partition);
+  std::set<int> primary_ids;
+  for (const RingNode& n : primaries) primary_ids.insert(n.id);
+  const v1::ReplicationInfo* any = nullptr;
+  bool sharded = false, unreadable = false;
+  for (const auto& [id, r] : held) {
+    if (r.state() == v1::InspectedReplica::OK && any == nullptr) any = &r.info();
+    sharded = sharded || r.state() == v1::InspectedReplica::SHARDED;
+    unreadable = unreadable || r.state() == v1::InspectedReplica::UNREADABLE;
+  }
+  if (any != nullptr) {
+    db["account"] = any->account();
+    if (!any->container().empty()) db["container"] = any->container();
+  }
+
+  Json replicas = Json::array();
+  auto describe = [&](int id, const std::string& role) {
+    const RingDevice* d = ring.device(id);
+    Json j;
+    j["device"] = d->device;
+    j["node"] = Address(*d);
+    j["role"] = role;
+    auto it = held.find(id);
+    if (it == held.end()) {
+      j["state"] = "missing";
+    } else {
+      const v1::InspectedReplica& r = it->second;
+      j["state"] = StateName(r.state());
+      if (r.state() == v1::InspectedReplica::OK) {
+        const v1::ReplicationInfo& i = r.info();
+        j["id"] = i.id();
+        j["max_row"] = i.max_row();
+        j["hash"] = i.hash();
+        j["count"] = i.count();
+        j["storage_policy_index"] = i.storage_policy_index();
+        j["put_timestamp"] = i.put_timestamp();
+        j["delete_timestamp"] = i.delete_timestamp();
+        if (r.pending_bytes() > 0) j["pending_bytes"] = r.pending_bytes();
+      }
+      if (!r.detail().empty()) j["detail"] = r.detail();
+    }
+    replicas.push_back(std::move(j));
+  };
+  for (const RingNode& n : primaries) describe(n.id, absl::StrCat("primary ", n.index));
+  for (const auto& [id, r] : held) {
+    if (primary_ids.count(id) == 0) describe(id, "handoff");
+  }
+  db["replicas"] = replicas;
+
+  std::set<std::string> differences;
+  std::vector<const v1::ReplicationInfo*> ok;
+  for (const auto& [id, r] : held) {
+    if (r.state() == v1::InspectedReplica::OK) ok.push_back(&r.info());
+  }
+  for (size_t k = 1; k < ok.size(); ++k) {
+    const v1::ReplicationInfo& a = *ok[0];
+    const v1::ReplicationInfo& b = *ok[k];
+    if (a.hash() != b.hash()) differences.insert("rows");
+    if (a.metadata() != b.metadata()) differences.insert("metadata");
+    if (a.created_at() != b.created_at() || a.put_timestamp() != b.put_timestamp() ||
+        a.delete_timestamp() != b.delete_timestamp()) {
+      differences.insert("timestamps");
+    }
+    if (a.storage_policy_index() != b.storage_policy_index()) differences.insert("storage_policy_index");
+  }
+  int missing = 0, handoffs = 0;
+  for (const RingNode& n : primaries) missing += held.count(n.id) == 0 ? 1 : 0;
+  for (const auto& [id, r] : held) handoffs += primary_ids.count(id) == 0 ? 1 : 0;
+  if (missing > 0) differences.insert("missing_replica");
+  if (handoffs > 0) differences.insert("on_handoff");
+  if (unreadable) differences.insert("unreadable");
+  db["differences"] = Json(std::vector<std::string>(differences.begin(), differences.end()));
+
+  // What the next pass would do: each holder pushes to its targets as the
+  // agent does (Swift's decisions on what the two would tell each other).
+  Json next = Json::array();
+  for (const auto& [from, r] : held) {
+    if (r.state() != v1::InspectedReplica::OK) continue;
+    const bool primary = primary_ids.count(from) > 0;
+    for (const RingNode& to : PushTargets(primaries, from)) {
+      if (to.id == from) continue;
+      Json step;
+      step["from"] = ring.device(from)->device;
+      step["to"] = to.device;
+      auto peer = held.find(to.id);
+      if (peer == held.end()) {
+        step["action"] = "rsync";
+      } else if (peer->second.state() != v1::InspectedReplica::OK) {
+        step["action"] = peer->second.state() == v1::InspectedReplica::SHARDED ? "skip_sharded" : "unknown";
+      } else {
+        const v1::InspectedReplica& remote = peer->second;
+        SyncFacts f;
+        f.local_max_row = r.info().max_row();
+        f.local_hash = r.info().hash();
+        f.local_point = PointFor(r.outgoing(), remote.info().id());
+        f.remote_point = PointFor(remote.incoming(), r.info().id());
+        f.remote_max_row = remote.info().max_row();
+        f.remote_hash = remote.info().hash();
+        ModeChoice c = ChooseMode(f, per_diff);
+        step["action"] = ModeName(c.mode);
+        if (c.mode == Mode::kUsync) {
+          step["rows_at_most"] = std::max<int64_t>(0, f.local_max_row - std::max<int64_t>(0, c.usync_from));
+        }
+      }
+      if (!primary) step["then"] = "remove the handoff copy once every push succeeded";
+      next.push_back(std::move(step));
+    }
+  }
+  db["next_pass"] = std::move(next);
+
+  ++totals->databases;
+  totals->missing_replicas += missing;
+  totals->handoff_copies += handoffs;
+  if (unreadable) ++totals->unreadable;
+  const bool consistent = differences.empty();
+  if (sharded) {
+    ++totals->sharded;
+    db["consistent"] = nullptr;
+    db["note"] = "sharding in play: dbrepl leaves this container to Swift's replicator";
+  } else {
+    db["consistent"] = consistent;
+    ++(consistent ? totals->consistent : totals->differ);
+  }
+  return db;
+}
+
+void PrintHuman(const Json& db) {
+  std::cout << db["partition"].get<int64_t>() << "/" << db["hash"].get<std::string>();
+  if (db.contains("account")) {
+    std::cout << " " << db["account"].get<std::string>();
+    if (db.contains("container")) std::cout << "/" << db["container"].get<std::string>();
+  }
+  std::vector<std::string> diffs = db["differences"].get<std::vector<std::string>>();
+  if (db["consistent"].is_null()) {
+    std::cout << ": sharded (left alone)\n";
+  } else {
+    std::cout << ": " << (diffs.empty() ? "consistent" : "differs (" + absl::StrJoin(diffs, ", ") + ")") << "\n";
+  }
+  for (const Json& r : db["replicas"]) {
+    std::cout << "  " << r["role"].get<std::string>() << " " << r["device"].get<std::string>() << " ("
+              << r["node"].get<std::string>() << "): " << r["state"].get<std::string>();
+    if (r.contains("max_row")) {
+      std::cout << ", max_row " << r["max_row"].get<int64_t>() << ", count " << r["count"].get<int64_t>()
+                << ", hash " << r["hash"].get<std::string>().substr(0, 8) << ", policy "
+                << r["storage_policy_index"].get<int64_t>();
+    }
+    if (r.contains("pending_bytes")) std::cout << ", " << r["pending_bytes"].get<int64_t>() << " bytes pending";
+    if (r.contains("detail")) std::cout << ": " << r["detail"].get<std::string>();
+    std::cout << "\n";
+  }
+  for (const Json& s : db["next_pass"]) {
+    const std::string action = s["action"].get<std::string>();
+    if (action == "no_change" && !s.contains("then")) continue;
+    std::cout << "  next pass: " << s["from"].get<std::string>() << " -> " << s["to"].get<std::string>() << ": "
+              << action;
+    if (s.contains("rows_at_most")) std::cout << " of at most " << s["rows_at_most"].get<int64_t>() << " rows";
+    if (s.contains("then")) std::cout << ", then " << s["then"].get<std::string>();
+    std::cout << "\n";
+  }
+}
+
+absl::Status Check(const CtlArgs& args) {
+  RETURN_IF_ERROR(args.CheckKnown({"type", "swift_dir", "hash_path_prefix", "hash_path_suffix", "partition",
+                                   "per_diff", "json", "timeout", "verbose"}));
+  std::vector<std::string> pos = args.positional();
+  if (pos.size() == 2 && pos[1].find('/') != std::string::npos) {
+    std::vector<std::string> parts = absl::StrSplit(pos[1], absl::MaxSplits('/', 1));
+    pos = {pos[0], parts[0], parts[1]};
+  }
+  if (pos.empty() || pos.size() > 3) return absl::InvalidArgumentError("check takes RING [ACCOUNT [CONTAINER]]");
+  const std::string& path = pos[0];
+  DbType type;
+  if (args.Has("type")) {
+    absl::optional<DbType> t = ParseDbType(args.Get("type"));
+    if (!t.has_value()) return absl::InvalidArgumentError("--type must be account or container");
+    type = *t;
+  } else if (path.find("account") != std::string::npos) {
+    type = DbType::kAccount;
+  } else if (path.find("container") != std::string::npos) {
+    type = DbType::kContainer;
+  } else {
+    return absl::InvalidArgumentError("cannot tell the database type from the ring's name; give --type");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Ring> ring, Ring::Load(path));
+  ASSIGN_OR_RETURN(int64_t per_diff, args.GetInt("per_diff", 1000));
+  ASSIGN_OR_RETURN(double timeout, args.GetDouble("timeout", 60));
+
+  std::vector<int64_t> partitions;
+  std::vector<std::string> hashes;
+  for (const std::string& text : args.GetAll("partition")) {
+    int64_t p;
+    if (!absl::SimpleAtoi(text, &p) || p < 0 || p >= ring->partition_count()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--partition '", text, "' is not a partition in [0, ", ring->partition_count(), ")"));
+    }
+    partitions.push_back(p);
+  }
+  if (pos.size() > 1) {
+    if (!partitions.empty()) return absl::InvalidArgumentError("give ACCOUNT [CONTAINER] or --partition, not both");
+    const std::string container = pos.size() == 3 ? pos[2] : "";
+    if (type == DbType::kContainer && container.empty()) {
+      return absl::InvalidArgumentError("a container ring needs ACCOUNT CONTAINER");
+    }
+    if (type == DbType::kAccount && !container.empty()) {
+      return absl::InvalidArgumentError("an account ring places accounts; give no CONTAINER");
+    }
+    HashPathConfig hash_config;
+    if (args.Has("hash_path_prefix") || args.Has("hash_path_suffix")) {
+      hash_config = HashPathConfig{args.Get("hash_path_prefix"), args.Get("hash_path_suffix")};
+    } else {
+      ASSIGN_OR_RETURN(hash_config, LoadHashPathConfig(SwiftConfPath(args.Get("swift_dir", "/etc/swift"))));
+    }
+    partitions = {ring->GetPart(hash_config, pos[1], container)};
+    hashes = {HashPath(hash_config, pos[1], container)};
+  }
+
+  // Every ring device is asked: a copy may sit on any handoff.
+  std::map<std::pair<int64_t, std::string>, std::map<int, v1::InspectedReplica>> found;
+  std::vector<std::string> unreachable;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+  for (const auto& d : ring->devices()) {
+    if (!d.has_value()) continue;
+    const std::string address = Address(*d);
+    std::shared_ptr<grpc::Channel>& channel = channels[address];
+    if (channel == nullptr) channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    auto stub = v1::ReplicationPeer::NewStub(channel);
+    v1::InspectReplicasRequest req;
+    req.set_type(type == DbType::kAccount ? v1::ACCOUNT : v1::CONTAINER);
+    req.set_device(d->device);
+    for (int64_t p : partitions) req.add_partitions(p);
+    for (const std::string& h : hashes) req.add_hashes(h);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(timeout)));
+    auto reader = stub->InspectReplicas(&ctx, req);
+    v1::InspectedReplica r;
+    while (reader->Read(&r)) found[{r.partition(), r.hash()}][d->id] = r;
+    absl::Status s = FromGrpcStatus(reader->Finish(), ctx);
+    if (!s.ok()) {
+      unreachable.push_back(absl::StrCat(d->device, " (", address, "): ", s.ToString()));
+    }
+  }
+
+  Totals totals;
+  Json dbs = Json::array();
+  for (const auto& [key, held] : found) {
+    Json db = Judge(*ring, key.first, key.second, held, static_cast<int>(per_diff), &totals);
+    dbs.push_back(std::move(db));
+  }
+  const bool ok = totals.differ == 0 && unreachable.empty();
+  if (args.Has("json")) {
+    Json out;
+    out["type"] = std::string(ServerType(type));
+    out["databases"] = std::move(dbs);
+    out["totals"] = Json{{"databases", totals.databases},
+                         {"consistent", totals.consistent},
+                         {"differ", totals.differ},
+                         {"missing_replicas", totals.missing_replicas},
+                         {"handoff_copies", totals.handoff_copies},
+                         {"sharded", totals.sharded},
+                         {"unreadable", totals.unreadable}};
+    out["unreachable"] = unreachable;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const Json& db : dbs) {
+      if (args.Has("verbose") || !(db["consistent"].is_boolean() && db["consistent"].get<bool>())) PrintHuman(db);
+    }
+    for (const std::string& u : unreachable) std::cout << "could not ask " << u << "\n";
+    std::cout << totals.databases << " " << ServerType(type) << " databases: " << totals.consistent
+              << " consistent, " << totals.differ << " differ (" << totals.missing_replicas << " missing replicas, "
+              << totals.handoff_copies << " copies on handoffs, " << totals.unreadable << " unreadable), "
+              << totals.sharded << " sharded; " << unreachable.size() << " devices not asked\n";
+  }
+  if (!ok) {
+    // Exit 1 with the summary already printed: FAILED_PRECONDITION is not a
+    // usage error (that is INVALID_ARGUMENT, exit 2).
+    return absl::FailedPreconditionError(
+        absl::StrCat(totals.differ, " databases differ, ", unreachable.size(), " devices not asked"));
+  }
+  return absl::OkStatus();
+}
+
+const bool registered = RegisterCommand({
+    "check",
+    "check RING [ACCOUNT [CONTAINER] | --partition P...] [--json] [--verbose] [--per-diff N] [--timeout S] "
+    "[--type account|container] [--swift-dir DIR | --hash-path-prefix P --hash-path-suffix S]",
+    "read-only consistency check: every replica of every database, how they differ, what the next pass would "
+    "do; exit 1 when any differs",
+    {"json", "verbose"},
+    Check,
+});
+
+}  // namespace
+}  // namespace dbrepl::ctl
