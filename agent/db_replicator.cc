@@ -195,6 +195,11 @@ DbOutcome DbReplicator::ReplicateDb(int64_t partition, const std::string& db_fil
     out.peers.push_back(std::move(o));
   }
 
+  if (post_ != nullptr && local.broker != nullptr) {
+    post_->AfterReplicate(*local.broker, local.info, db_file,
+                          static_cast<int>(std::count(pushes.begin(), pushes.end(), true)),
+                          static_cast<int>(pushes.size()));
+  }
   if (!local.should_be_here && !RemoveIfUnneeded(local, pushes, &out)) {
     // As Swift: a removal that failed counts every target as failed.
     for (const RingNode& n : targets) failed.emplace(n.replication_ip, n.device);

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "agent/outcome.h"
 #include "agent/peer_client.h"
+#include "agent/post_replicate.h"
 #include "agent/replication_lock.h"
 #include "agent/rsync_runner.h"
 #include "common/db/broker.h"
@@ -83,7 +84,14 @@ class DbReplicator {
   // `node_id`. Never fails as a call: what went wrong is in the outcome.
   DbOutcome ReplicateDb(int64_t partition, const std::string& db_file, int node_id);
 
+  // Swift's post-replicate work (container-sync store, reconciler queue),
+  // run after a container database's pushes; null (the default): none.
+  // Set before any ReplicateDb.
+  void set_post_replicate(PostReplicate* post) { post_ = post; }
+  PostReplicate* post_replicate() const { return post_; }
+
  private:
+  PostReplicate* post_ = nullptr;
   struct Local;
   NodeOutcome PushToNode(const RingNode& node, Local& local, int64_t partition, bool different_region);
   NodeOutcome Usync(const RingNode& node, Local& local, int64_t partition, int64_t from, const std::string& remote_id);

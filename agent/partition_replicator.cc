@@ -146,6 +146,21 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
     int64_t successes = 0;
     for (const auto& d : distinct) successes += failed.count(d) == 0 ? 1 : 0;
     recorder_->Targets(successes, std::vector<std::pair<std::string, std::string>>(failed.begin(), failed.end()));
+    PostReplicate* post = per_db_->post_replicate();
+    if (post != nullptr && (c.read.state.multiple_policies || c.read.state.container_sync)) {
+      BrokerOptions bo;
+      bo.lock_timeout = absl::Seconds(30);
+      absl::StatusOr<std::unique_ptr<DatabaseBroker>> broker = DatabaseBroker::Open(options_.type, db_file, bo);
+      absl::StatusOr<ReplicationInfo> info =
+          broker.ok() ? (*broker)->GetReplicationInfo() : absl::StatusOr<ReplicationInfo>(broker.status());
+      if (info.ok()) {
+        post->AfterReplicate(**broker, *info, db_file, static_cast<int>(std::count(c.ok.begin(), c.ok.end(), true)),
+                             static_cast<int>(c.ok.size()));
+      } else {
+        LOG(WARNING) << DbLogPrefix(options_.type, options_.devices, db_file, nullptr)
+                     << "post-replicate work skipped: " << info.status();
+      }
+    }
     done[i] = true;
   }
   candidates.clear();  // Releases the remaining locks before the per-database path.

@@ -48,9 +48,12 @@ ReplicationPass::ReplicationPass(ReplicatorOptions options, ReloadingRing* ring,
       recorder_(&stats_, metrics),
       locks_(options_.type),
       cache_(options_.state_cache_entries),
+      post_(PostReplicate::Options{options_.devices, options_.per_diff, options_.hash_config}, ring),
       replicator_(options_, ring, peers, rsync, &recorder_, &locks_, env),
       partitions_(options_, ring, peers, rsync, &replicator_, &recorder_, &locks_, &cache_, env),
-      progress_(options_.type) {}
+      progress_(options_.type) {
+  if (options_.type == DbType::kContainer) replicator_.set_post_replicate(&post_);
+}
 
 absl::StatusOr<int> ReplicationPass::LocalDeviceId(const std::string& device) const {
   {
@@ -130,6 +133,7 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
     absl::MutexLock lock(&mu_);
     local_device_ids_ = local_ids;
   }
+  post_.SetLocalDevices(local_ids);
   if (!found_local) {
     LOG(ERROR) << "Can't find itself " << absl::StrJoin(*ips, ", ") << " with port " << options_.bind_port
                << " in ring file, not replicating";
@@ -240,6 +244,15 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
   finished.Notify();
   progress.join();
   if (!retries.empty()) all_ok = false;  // Stopped with work left.
+  // Swift's replicate_reconcilers: the reconciler containers fed in this
+  // pass go to their primaries now.
+  std::vector<PostReplicate::Reconciler> reconcilers = post_.TakeReconcilers();
+  if (!reconcilers.empty()) LOG(INFO) << "Replicating " << reconcilers.size() << " reconciler containers";
+  for (const PostReplicate::Reconciler& r : reconcilers) {
+    if (stop_requested_) break;
+    DbOutcome o = replicator_.ReplicateDb(r.partition, r.db_file, r.node_id);
+    if (!o.success) all_ok = false;
+  }
 
   const double end = env_->NowSeconds();
   LOG(INFO) << "Replication run OVER";

@@ -104,6 +104,7 @@ class ReplicationPass {
   OutcomeRecorder recorder_;
   ReplicationLocks locks_;
   StateCache cache_;
+  PostReplicate post_;
   DbReplicator replicator_;
   PartitionReplicator partitions_;
   // Done/total of the running pass; PassProgress counts are derived from it.

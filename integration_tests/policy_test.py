@@ -12,6 +12,15 @@ node until nothing changes; then every replica, read by Swift's broker, has
 that index and every object of every replica. Containers whose replicas
 agree keep their index, and so does a container with one replica only.
 
+What Swift's replicator does after replicating a container is checked the
+same way: every object row left in a losing policy is queued for Swift's
+container-reconciler in the ".misplaced_objects" account, the entries
+exactly those Swift's own translator makes (get_row_to_q_entry_translator),
+and the reconciler containers reach their primaries; a container with
+X-Container-Sync-To and -Key set is linked where Swift's container-sync
+daemon looks (ContainerSyncStore lists it on every node holding it), and one
+with an empty key is not.
+
 Usage: policy_test.py PEER AGENT DBREPLCTL FAULT_SOAK_PY (Debian's python3).
 """
 
@@ -43,7 +52,9 @@ with open(os.path.join(soak.SWIFT_DIR, 'swift.conf'), 'w') as f:
             '[storage-policy:2]\nname = bronze\n')
 soak.import_swift()
 Swift = soak.Swift
-from swift.container.reconciler import cmp_policy_info  # noqa: E402
+from swift.container.reconciler import (cmp_policy_info, get_reconciler_container_name,  # noqa: E402
+                                        get_row_to_q_entry_translator, MISPLACED_OBJECTS_ACCOUNT)
+from swift.container.sync_store import ContainerSyncStore  # noqa: E402
 
 SEED = int(os.environ.get('POLICY_SEED', '7'))
 FAILURES = []
@@ -116,6 +127,16 @@ def main():
     b.initialize(ts(100), 1)
     b.put_object('o', ts(1000), 1, 'text/plain', 'etag', storage_policy_index=1)
     expected['single'], objects['single'] = 1, 1
+    # Container sync: set on one replica, replicated as metadata.
+    for name, key in (('synced', 'secret'), ('unsynced', '')):
+        d = dbs[name] = soak.Db('container', 'a', name, ring, cluster)
+        for i, dev in enumerate(d.primaries):
+            b = d.broker(dev)
+            b.initialize(ts(100 + i), 0)
+            b.put_object('o-%d' % i, ts(1000 + i), 1, 'text/plain', 'etag')
+        d.broker(d.primaries[0]).update_metadata({'X-Container-Sync-To': ('//realm/cluster/a/c2', ts(60)),
+                                                  'X-Container-Sync-Key': (key, ts(60))})
+        expected[name], objects[name] = 0, len(d.primaries)
 
     for n in cluster.nodes:
         cluster.start_peer(n)
@@ -144,8 +165,48 @@ def main():
                 name, dev, info['storage_policy_index'], expected[name]))
             rows = b.get_items_since(-1, 1000)
             check(len(rows) == objects[name], '%s on %d: %d rows, want %d' % (name, dev, len(rows), objects[name]))
-    print('policy_test: %d containers, converged in %d rounds, %d failures' % (len(dbs), rounds, len(FAILURES)),
-          flush=True)
+    # The reconciler's queue, as Swift's translator makes it from the rows in
+    # a losing policy of each converged replica.
+    want_q = {}
+    for name, d in dbs.items():
+        if not name.startswith('disagree'):
+            continue
+        b = d.broker(d.primaries[0])
+        tr = get_row_to_q_entry_translator(b)
+        for row in b.get_misplaced_since(-1, 1000):
+            q = tr(row)
+            want_q[q['name']] = (get_reconciler_container_name(row['created_at']), q)
+    check(want_q, 'no misplaced rows: the test made no policy disagreement')
+    got_q = {}
+    for qname in sorted({c for c, _ in want_q.values()}):
+        qd = soak.Db('container', MISPLACED_OBJECTS_ACCOUNT, qname, ring, cluster)
+        present = [dev for dev in qd.primaries if os.path.exists(qd.path(dev))]
+        check(len(present) == len(qd.primaries), 'reconciler container %s on %d of %d primaries' % (
+            qname, len(present), len(qd.primaries)))
+        for dev in present:
+            for row in qd.broker(dev).get_items_since(-1, 10000):
+                got_q[row['name']] = (qname, row)
+    for qname, (container, q) in want_q.items():
+        got = got_q.get(qname)
+        check(got is not None, 'not queued for the reconciler: %s' % qname)
+        if got is None:
+            continue
+        check(got[0] == container, '%s queued in %s, Swift says %s' % (qname, got[0], container))
+        for field in ('created_at', 'etag', 'content_type', 'size', 'deleted'):
+            check(got[1][field] == q[field], '%s: %s %r, Swift says %r' % (qname, field, got[1][field], q[field]))
+    check(set(got_q) == set(want_q), 'queued but not misplaced: %s' % sorted(set(got_q) - set(want_q)))
+
+    # Container sync: linked on every node that holds "synced", never "unsynced".
+    for n in cluster.nodes:
+        store = ContainerSyncStore(n.devices_root, None, False)
+        listed = sorted(store.synced_containers_generator())
+        want = sorted(dbs['synced'].path(dev) for dev in dbs['synced'].primaries
+                      if cluster.devs[dev][0] == n.idx)
+        check([os.path.realpath(p) for p in listed] == [os.path.realpath(p) for p in want],
+              'node %d sync store lists %s, want %s' % (n.idx, listed, want))
+
+    print('policy_test: %d containers, converged in %d rounds, %d queued for the reconciler, %d failures' % (
+        len(dbs), rounds, len(got_q), len(FAILURES)), flush=True)
     if FAILURES:
         print('work dir: ' + soak.WORK)
         sys.exit(1)

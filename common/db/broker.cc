@@ -103,6 +103,19 @@ absl::StatusOr<std::unique_ptr<DatabaseBroker>> DatabaseBroker::Create(
   return Open(type, db_file, options);
 }
 
+absl::StatusOr<int64_t> DatabaseBroker::GetReconcilerSync() {
+  return absl::FailedPreconditionError("only a container database has a reconciler sync point");
+}
+absl::Status DatabaseBroker::UpdateReconcilerSync(int64_t) {
+  return absl::FailedPreconditionError("only a container database has a reconciler sync point");
+}
+absl::StatusOr<bool> DatabaseBroker::HasMultiplePolicies() {
+  return absl::FailedPreconditionError("only a container database has storage policies");
+}
+absl::StatusOr<std::vector<ObjectRecord>> DatabaseBroker::GetMisplacedSince(int64_t, int) {
+  return absl::FailedPreconditionError("only a container database has misplaced objects");
+}
+
 absl::StatusOr<DbType> DetectDbType(const std::string& db_file) {
   if (!FileExists(db_file)) return DbNotFoundError(absl::StrCat("DB ", db_file, " doesn't exist"));
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> conn, SqliteConnection::Open(db_file, SqliteOpenOptions()));

@@ -146,6 +146,21 @@ class DatabaseBroker {
   // schema first. FAILED_PRECONDITION for an account database.
   virtual absl::Status SetStoragePolicyIndex(int64_t policy_index, const std::string& timestamp) = 0;
 
+  // --- Container only: what Swift's replicator feeds its container-
+  // reconciler from. An account database answers FAILED_PRECONDITION. ---
+  // container_stat.reconciler_sync_point: rows up to it were looked at for
+  // misplaced objects (-1 in the 2013 schema, which has no such column).
+  virtual absl::StatusOr<int64_t> GetReconcilerSync();
+  // Sets it (migrating the 2013 schema first, as Swift does).
+  virtual absl::Status UpdateReconcilerSync(int64_t point);
+  // policy_stat has more than one row: objects of another policy than the
+  // container's may be here.
+  virtual absl::StatusOr<bool> HasMultiplePolicies();
+  // Swift's get_misplaced_since: object rows after ROWID `start` whose
+  // storage policy is not the container's, by ROWID, at most `count` (rowid
+  // set). Flushes .pending first.
+  virtual absl::StatusOr<std::vector<ObjectRecord>> GetMisplacedSince(int64_t start, int count);
+
   // created_at = min, put/delete = max (text comparison, as Swift).
   virtual absl::Status MergeTimestamps(const std::string& created_at, const std::string& put_timestamp,
                                        const std::string& delete_timestamp) = 0;

@@ -27,6 +27,11 @@ class ContainerBroker : public SqliteBroker {
       : SqliteBroker(DbType::kContainer, std::move(db_file), options) {}
 
   absl::StatusOr<bool> IsReclaimable(double now, double reclaim_age) override;
+  // Reconciler support (container_reconciler.cc).
+  absl::StatusOr<int64_t> GetReconcilerSync() override;
+  absl::Status UpdateReconcilerSync(int64_t point) override;
+  absl::StatusOr<bool> HasMultiplePolicies() override;
+  absl::StatusOr<std::vector<ObjectRecord>> GetMisplacedSince(int64_t start, int count) override;
   absl::StatusOr<bool> ReportUpToDate(const ReplicationInfo& info) override;
 
  protected:

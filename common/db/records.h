@@ -111,6 +111,8 @@ struct ReplicationState {
   std::vector<SyncRecord> incoming;
   std::vector<SyncRecord> outgoing;
   double reclaim_due = 0;  // Unix seconds; 0: reclaim at once.
+  // Container only: policy_stat has more than one row (HasMultiplePolicies).
+  bool multiple_policies = false;
 };
 
 struct MergeResult {

@@ -272,7 +272,8 @@ absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState(double reclai
         conn->Prepare(absl::StrCat(
             "SELECT (SELECT seq FROM sqlite_sequence WHERE name = ? LIMIT 1), (SELECT MIN(", tombstone_column,
             ") FROM ", rows_table(), " WHERE ", DeletedQueryMod(), " deleted = 1), ",
-            schema_.has_shard_range ? "(SELECT 1 FROM shard_range WHERE deleted = 1 LIMIT 1)" : "NULL")));
+            schema_.has_shard_range ? "(SELECT 1 FROM shard_range WHERE deleted = 1 LIMIT 1)" : "NULL", ", ",
+            schema_.has_policy_stat ? "(SELECT COUNT(*) FROM policy_stat)" : "0")));
     scalars.BindText(1, rows_table());
     ASSIGN_OR_RETURN(bool scalar_row, scalars.Step());
     if (!scalar_row) return absl::InternalError("no row from a scalar SELECT");
@@ -280,6 +281,7 @@ absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState(double reclai
     absl::optional<double> tombstone;
     if (!scalars.ColumnIsNull(1)) tombstone = TimestampSeconds(scalars.ColumnText(1));
     const bool deleted_range = !scalars.ColumnIsNull(2);
+    state.multiple_policies = scalars.ColumnInt(3) > 1;
     ASSIGN_OR_RETURN(SqliteStatement syncs,
                      conn->Prepare("SELECT 1, remote_id, sync_point, updated_at FROM incoming_sync UNION ALL "
                                    "SELECT 0, remote_id, sync_point, updated_at FROM outgoing_sync"));

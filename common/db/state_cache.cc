@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/hash_path.h"
@@ -86,6 +87,17 @@ std::array<uint8_t, 16> StateDigest(const ReplicationInfo& info) {
   return Md5(text);
 }
 
+namespace {
+
+// The metadata names a container-sync key. May say yes wrongly (the text in
+// a value), never no: a yes only makes the replicator look.
+bool NamesContainerSync(const std::string& metadata) {
+  return absl::StrContains(metadata, "\"X-Container-Sync-To\"") ||
+         absl::StrContains(metadata, "\"X-Container-Sync-Key\"");
+}
+
+}  // namespace
+
 uint64_t SyncPointKey(const std::string& remote_id, bool incoming) {
   Md5Digest d = Md5(remote_id);
   uint64_t v;
@@ -133,6 +145,8 @@ absl::optional<CachedState> StateCache::Get(const std::string& db_file, const Db
   s.state_digest = e.state_digest;
   s.reclaim_due = e.reclaim_due;
   s.tag = e.tag;
+  s.multiple_policies = (e.flags & StateCache::kMultiplePolicies) != 0;
+  s.container_sync = (e.flags & StateCache::kContainerSync) != 0;
   s.points.assign(e.points, e.points + e.n_points);
   if (e.overflow != nullptr) s.points.insert(s.points.end(), e.overflow->points.begin(), e.overflow->points.end());
   return s;
@@ -154,6 +168,8 @@ bool StateCache::Put(const std::string& db_file, const DbFileIdentity& identity,
   e.max_row = state.info.max_row;
   e.reclaim_due = state.reclaim_due;
   e.tag = tag;
+  e.flags = (state.multiple_policies ? StateCache::kMultiplePolicies : 0) |
+            (NamesContainerSync(state.info.metadata) ? StateCache::kContainerSync : 0);
   std::vector<std::pair<uint64_t, int64_t>> points;
   for (const SyncRecord& r : state.incoming) points.emplace_back(SyncPointKey(r.remote_id, true), r.sync_point);
   for (const SyncRecord& r : state.outgoing) points.emplace_back(SyncPointKey(r.remote_id, false), r.sync_point);
@@ -228,6 +244,8 @@ absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::stri
   result.state.reclaim_due = state.reclaim_due;
   result.state.tag = t;
   result.state.sharding = ShardingInPlay(state.info);
+  result.state.multiple_policies = state.multiple_policies;
+  result.state.container_sync = NamesContainerSync(state.info.metadata);
   for (const SyncRecord& r : state.incoming) result.state.points.emplace_back(SyncPointKey(r.remote_id, true), r.sync_point);
   for (const SyncRecord& r : state.outgoing) result.state.points.emplace_back(SyncPointKey(r.remote_id, false), r.sync_point);
   return result;

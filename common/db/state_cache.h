@@ -80,6 +80,11 @@ struct CachedState {
   // writes the shard ranges into "<hash>.db" before it creates the epoch
   // file, so a cached state of an unsharded database is invalidated first).
   bool sharding = false;
+  // Facts the container replicator's post-replicate work needs (Swift's
+  // _post_replicate_hook): objects of more than one policy may be here; the
+  // metadata names X-Container-Sync-To or X-Container-Sync-Key.
+  bool multiple_policies = false;
+  bool container_sync = false;
   // The point for `remote_id` in the incoming or outgoing table; -1 if none.
   int64_t Point(const std::string& remote_id, bool incoming) const;
   // Sync points by a 63-bit digest of the remote id, the top bit set for the
@@ -128,6 +133,7 @@ class StateCache {
   static int64_t CoarseNowNs();
 
   static constexpr uint16_t kNoDevice = 0xffff;
+  static constexpr uint8_t kMultiplePolicies = 1, kContainerSync = 2;
   static constexpr int kInlinePoints = 4;
 
  private:
@@ -142,6 +148,7 @@ class StateCache {
     uint32_t tag = 0;
     uint16_t id_device = kNoDevice;  // Index into devices_.
     uint8_t n_points = 0;
+    uint8_t flags = 0;  // kMultiplePolicies | kContainerSync.
     std::pair<uint64_t, int64_t> points[kInlinePoints];
     // An id that is not "<uuid>-<device>", and points beyond kInlinePoints.
     struct Overflow {
