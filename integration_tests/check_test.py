@@ -7,7 +7,8 @@ handoff, and a write still in a replica's .pending file. `dbreplctl check
 --json` must report each as it is, predict the next pass (rsync for a
 missing replica, usync for rows behind), change nothing (every file byte for
 byte the same, the .pending unflushed), and exit 1. After agent passes, the
-same check must find every database consistent and exit 0.
+same check must find every database consistent and exit 0. `dbreplctl
+recon` then reads the nodes' agent daemons like swift-recon --replication.
 
 Usage: check_test.py PEER AGENT DBREPLCTL FAULT_SOAK_PY (Debian's python3).
 """
@@ -20,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 os.environ.setdefault('SOAK_NODES', '3')
 os.environ.setdefault('SOAK_DEVICES', '2')
@@ -170,6 +172,33 @@ def main():
             check(out['totals']['consistent'] == len(names) and out['totals']['differ'] == 0,
                   'totals after: %s' % out['totals'])
             check(out['unreachable'] == [], 'unreachable: %s' % out['unreachable'])
+        # dbreplctl recon across the nodes' agent daemons (their admin APIs).
+        for n in cluster.nodes:
+            cluster.start_agent(n, 'container')
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            st = [cluster.agent_status(n, 'container') for n in cluster.nodes]
+            if all(x and int(x.get('passes_completed', 0)) >= 1 for x in st):
+                break
+            time.sleep(0.2)  # poll a real condition (a pass completed), with a deadline
+        addrs = [cluster.admin(n, 'container') for n in cluster.nodes]
+        r = subprocess.run([CTL, 'recon'] + addrs + ['--json'], capture_output=True, text=True, timeout=60)
+        rec = json.loads(r.stdout) if r.stdout.strip() else {}
+        check(r.returncode == 0 and rec.get('reported') == 3 and rec.get('no_result') == 0,
+              'recon: %d %s %s' % (r.returncode, r.stdout[-400:], r.stderr))
+        check(rec.get('replication_failure', {}).get('total') == 0, 'recon failures: %s' % rec.get('replication_failure'))
+        check(rec.get('oldest_completion') and rec['oldest_completion']['agent'] in addrs, 'recon oldest: %s' % rec)
+        r = subprocess.run([CTL, 'recon'] + addrs, capture_output=True, text=True, timeout=60)
+        check('Oldest completion was' in r.stdout and '[replication_time]' in r.stdout, 'recon text: %s' % r.stdout)
+        cluster.nodes[1].agents['container'].stop()
+        r = subprocess.run([CTL, 'recon'] + addrs + ['--json', '--timeout', '3'], capture_output=True, text=True,
+                           timeout=60)
+        rec = json.loads(r.stdout) if r.stdout.strip() else {}
+        check(r.returncode == 1 and rec.get('unreachable') == [addrs[1]], 'recon with an agent down: %d %s' % (
+            r.returncode, rec.get('unreachable')))
+        for n in cluster.nodes:
+            n.agents['container'].stop()
+
         # A peer that is down: reported, exit 1.
         cluster.nodes[2].peer.stop()
         rc, out, err = run_check('--timeout', '5')
