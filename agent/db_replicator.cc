@@ -302,6 +302,29 @@ NodeOutcome DbReplicator::PushToNode(const RingNode& node, Local& local, int64_t
   return o;
 }
 
+NodeOutcome DbReplicator::UsyncTo(const RingNode& node, const std::string& db_file, int64_t partition, int64_t from,
+                                  const std::string& remote_id, const std::string& expected_id) {
+  Local local;
+  local.db_file = db_file;
+  local.hash = HashOf(db_file);
+  BrokerOptions bo;
+  bo.lock_timeout = absl::Seconds(30);
+  absl::StatusOr<std::unique_ptr<DatabaseBroker>> broker = DatabaseBroker::Open(options_.type, db_file, bo);
+  absl::StatusOr<ReplicationInfo> info =
+      broker.ok() ? (*broker)->GetReplicationInfo() : absl::StatusOr<ReplicationInfo>(broker.status());
+  if (!info.ok() || info->id != expected_id) {
+    NodeOutcome o;
+    o.node = node;
+    o.result = PeerResult::kDiff;
+    o.detail = info.ok() ? "the local database was replaced since the handshake; next pass"
+                         : absl::StrCat("reopening for usync: ", info.status().ToString());
+    return o;
+  }
+  local.broker = *std::move(broker);
+  local.info = *std::move(info);
+  return Usync(node, local, partition, from, remote_id);
+}
+
 NodeOutcome DbReplicator::Usync(const RingNode& node, Local& local, int64_t partition, int64_t from,
                                 const std::string& remote_id) {
   NodeOutcome o;

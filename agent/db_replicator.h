@@ -84,6 +84,14 @@ class DbReplicator {
   // `node_id`. Never fails as a call: what went wrong is in the outcome.
   DbOutcome ReplicateDb(int64_t partition, const std::string& db_file, int node_id);
 
+  // A usync of `db_file` to `node` from row `from` (Swift's _usync_db), for
+  // a caller that learned from the partition handshake that this is the
+  // mode (the same facts Sync would have given). Opens the database; fails
+  // (kError) if its id is no longer `expected_id`. The caller holds the
+  // database's replication lock.
+  NodeOutcome UsyncTo(const RingNode& node, const std::string& db_file, int64_t partition, int64_t from,
+                      const std::string& remote_id, const std::string& expected_id);
+
   // Swift's post-replicate work (container-sync store, reconciler queue),
   // run after a container database's pushes; null (the default): none.
   // Set before any ReplicateDb.

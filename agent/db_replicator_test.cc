@@ -676,5 +676,67 @@ TEST_F(DbReplicatorTest, ThePeersBetterStoragePolicyClaimIsTaken) {
   EXPECT_THAT(seen_policies, ElementsAre(0, 3));
 }
 
+TEST_F(PartitionReplicatorTest, RowsAPeerLacksAreStreamedWithoutAPerDatabaseSync) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string path = MakeDb(me, "c", 30, part);
+  // Both peers: same timestamps and metadata, 10 rows behind, their points
+  // for us where they stopped; one has far fewer (rsync_then_merge: Swift's
+  // per-database path).
+  const std::string far = absl::StrCat("d", Primaries(part)[2]);
+  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
+    v1::SyncPartitionResponse resp;
+    for (const v1::DbDigest& d : req.dbs()) {
+      v1::PeerDbState* a = resp.add_dbs();
+      a->set_presence(v1::PeerDbState::PRESENT);
+      a->set_id("id-" + req.device());
+      const int64_t behind = req.device() == far ? d.max_row() - 25 : d.max_row() - 10;
+      a->set_max_row(behind);
+      a->set_point(behind);
+      a->set_rows_hash_equal(false);
+      a->set_state_equal(true);
+    }
+    return resp;
+  };
+  peers_.on_sync = [&](const v1::DbRef& ref, const ReplicationInfo& info) -> absl::StatusOr<v1::SyncResponse> {
+    return Answer(info, info.max_row - 25, info.max_row - 25, "other", "id-" + ref.device());
+  };
+  options_.per_diff = 5;
+  std::vector<DbOutcome> out = Pass({path}, part, me);
+  ASSERT_EQ(out.size(), 1u);
+  // The far one went Swift's way (a Sync, then rsync_then_merge) for the whole
+  // database; so the near one took the per-database path as well.
+  EXPECT_EQ(SyncCalls(), 2);
+
+  // Both near: streamed from the handshake alone.
+  peers_.calls.clear();
+  peers_.rows_streamed = 0;
+  const std::string near = absl::StrCat("d", Primaries(part)[1]);
+  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
+    v1::SyncPartitionResponse resp;
+    for (const v1::DbDigest& d : req.dbs()) {
+      v1::PeerDbState* a = resp.add_dbs();
+      a->set_presence(v1::PeerDbState::PRESENT);
+      a->set_id("id-" + req.device());
+      a->set_max_row(d.max_row() - 10);
+      a->set_point(d.max_row() - 10);
+      a->set_rows_hash_equal(false);
+      a->set_state_equal(true);
+    }
+    return resp;
+  };
+  out = Pass({path}, part, me);
+  EXPECT_EQ(SyncCalls(), 0);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kDiff, PeerResult::kDiff));
+  EXPECT_TRUE(out[0].success);
+  EXPECT_EQ(peers_.rows_streamed, 20);
+  EXPECT_EQ(peers_.calls[near].merge_items, 1);
+  EXPECT_EQ(peers_.calls[near].merge_syncs, 1);
+  // Our outgoing points record what each peer acknowledged.
+  ASSERT_OK_AND_ASSIGN(auto broker, DatabaseBroker::Open(DbType::kContainer, path));
+  ASSERT_OK_AND_ASSIGN(int64_t point, broker->GetSync("id-" + near, /*incoming=*/false));
+  EXPECT_EQ(point, 30);
+}
+
 }  // namespace
 }  // namespace dbrepl::agent

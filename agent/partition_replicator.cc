@@ -30,6 +30,10 @@ struct PartitionReplicator::Candidate {
   std::vector<bool> ok;             // Per target: the result succeeded.
   std::vector<std::string> detail;  // Per target, for a failure.
   std::vector<std::pair<std::string, int64_t>> hashmatch_points;  // (peer id, point) to record.
+  // Per target, for a kDiff decided in the handshake: from which row, to whom.
+  std::vector<int64_t> usync_from;
+  std::vector<std::string> usync_remote_id;
+  std::vector<int64_t> rows_sent;
   bool fallback = false;
 };
 
@@ -97,6 +101,23 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
   }
   for (auto& [key, batch] : batches) Ship(items, batch);
 
+  // Rows a peer lacks, streamed as Sync would have led to.
+  for (Candidate& c : candidates) {
+    if (c.fallback || std::find(c.results.begin(), c.results.end(), PeerResult::kError) != c.results.end()) {
+      continue;
+    }
+    const Group& g = groups[c.group];
+    for (size_t t = 0; t < g.targets.size(); ++t) {
+      if (c.results[t] != PeerResult::kDiff) continue;
+      NodeOutcome o = per_db_->UsyncTo(g.targets[t], items[c.index].db_file, g.partition, c.usync_from[t],
+                                       c.usync_remote_id[t], c.read.state.id);
+      c.results[t] = o.result;
+      c.ok[t] = o.success;
+      c.detail[t] = o.detail;
+      c.rows_sent[t] = o.rows_sent;
+    }
+  }
+
   for (Candidate& c : candidates) {
     const size_t i = c.index;
     const Group& g = groups[c.group];
@@ -136,9 +157,12 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
       o.result = c.results[t];
       o.success = c.ok[t];
       o.detail = c.detail[t];
+      o.rows_sent = c.rows_sent[t];
       out.success = out.success && o.success;
+      if (o.result == PeerResult::kPeerBusy) out.retry_later = true;
       if (!o.success) failed.emplace(g.targets[t].replication_ip, g.targets[t].device);
       recorder_->PeerDone(o, DbLogPrefix(options_.type, options_.devices, db_file, &g.targets[t]));
+      recorder_->RowsSent(o.rows_sent);
       out.peers.push_back(std::move(o));
     }
     std::set<std::pair<std::string, std::string>> distinct;
@@ -231,6 +255,9 @@ void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, size_t b
     c.results.assign(targets.size(), PeerResult::kError);
     c.ok.assign(targets.size(), false);
     c.detail.assign(targets.size(), "");
+    c.usync_from.assign(targets.size(), -1);
+    c.usync_remote_id.assign(targets.size(), "");
+    c.rows_sent.assign(targets.size(), 0);
     candidates->push_back(std::move(c));
   }
 
@@ -287,7 +314,23 @@ void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, size_t b
         c.results[t] = PeerResult::kHashmatch;
         c.hashmatch_points.emplace_back(a.id(), s.max_row);
       } else {
-        c.fallback = true;
+        // Rows differ, everything else is equal: the facts Sync would give
+        // are here (the peer's point for us, ours for it, both max_rows).
+        SyncFacts f;
+        f.local_max_row = s.max_row;
+        f.local_hash = s.hash;
+        f.local_point = s.Point(a.id(), /*incoming=*/false);
+        f.remote_point = a.point();
+        f.remote_max_row = a.max_row();
+        f.remote_hash = "";  // Not equal (rows_hash_equal is false).
+        ModeChoice m = ChooseMode(f, options_.per_diff);
+        if (m.mode == Mode::kUsync) {
+          c.results[t] = PeerResult::kDiff;
+          c.usync_from[t] = m.usync_from;
+          c.usync_remote_id[t] = a.id();
+        } else {
+          c.fallback = true;  // rsync_then_merge: Swift's path.
+        }
       }
     }
   }
