@@ -1,0 +1,258 @@
+// PartitionReplicator against a fake peer and a fake rsync: the partition
+// handshake, whole files in batches, and what stays off the fast path.
+#include "agent/testing/replicator_fixture.h"
+
+namespace dbrepl::agent {
+namespace {
+
+using ::dbrepl::agent::testing::AddShardRange;
+using ::dbrepl::agent::testing::Answer;
+using ::dbrepl::agent::testing::DbReplicatorTest;
+using ::dbrepl::agent::testing::FileContents;
+using ::dbrepl::agent::testing::PartitionReplicatorTest;
+using ::testing::ElementsAre;
+
+TEST_F(PartitionReplicatorTest, InSyncDatabasesCostOneCallPerPeerAndNoSqliteOnceCached) {
+  // Two databases in one partition, on its first primary.
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  std::string b;
+  for (int k = 0; b.empty(); ++k) {
+    if (Partition(absl::StrCat("x", k)) == part) b = MakeDb(me, absl::StrCat("x", k), 3, part);
+  }
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a, b}, part, me);
+  ASSERT_EQ(out.size(), 2u);
+  for (const DbOutcome& o : out) {
+    EXPECT_TRUE(o.success);
+    EXPECT_THAT(Results(o), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  }
+  EXPECT_EQ(peers_.sync_partition_calls, 2);  // One per peer, both databases in it.
+  EXPECT_EQ(SyncCalls(), 0);
+  EXPECT_EQ(stats_.Snapshot().no_change, 4);
+  EXPECT_EQ(stats_.Snapshot().success, 4);
+  EXPECT_EQ(stats_.Snapshot().attempted, 2);
+  EXPECT_EQ(cache_.size(), 2u);
+  // Unchanged: the next pass reads nothing but two stats a database.
+  Pass({a, b}, part, me);
+  EXPECT_EQ(SyncCalls(), 0);
+  EXPECT_EQ(stats_.Snapshot().no_change, 8);
+}
+
+TEST_F(PartitionReplicatorTest, WhatPeersLackIsShippedInOneBatchPerPeerAndWhatDiffersGoesBySync) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  std::string b;
+  for (int k = 0; b.empty(); ++k) {
+    if (Partition(absl::StrCat("x", k)) == part) b = MakeDb(me, absl::StrCat("x", k), 3, part);
+  }
+  const std::string b_hash = HashOf(b);
+  std::string c;
+  for (int k = 1000; c.empty(); ++k) {
+    if (Partition(absl::StrCat("x", k)) == part) c = MakeDb(me, absl::StrCat("x", k), 2, part);
+  }
+  const std::string c_hash = HashOf(c);
+  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
+    v1::SyncPartitionResponse resp;
+    for (const v1::DbDigest& d : req.dbs()) {
+      v1::PeerDbState* s = resp.add_dbs();
+      if (d.hash() == b_hash) {
+        s->set_presence(v1::PeerDbState::MISSING);
+        continue;
+      }
+      if (d.hash() == c_hash) {  // Present, with other timestamps: Sync merges them.
+        s->set_presence(v1::PeerDbState::PRESENT);
+        s->set_id("id-" + req.device());
+        s->set_state_equal(false);
+        continue;
+      }
+      s->set_presence(v1::PeerDbState::PRESENT);
+      s->set_id("id-" + req.device());
+      s->set_point(d.max_row());
+      s->set_rows_hash_equal(true);
+      s->set_state_equal(true);
+    }
+    return resp;
+  };
+  std::vector<DbOutcome> out = Pass({a, b, c}, part, me);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_THAT(Results(out[1]), ElementsAre(PeerResult::kRsync, PeerResult::kRsync));
+  EXPECT_TRUE(out[1].success);
+  EXPECT_THAT(rsync_.batches, ElementsAre(1u, 1u)) << "one rsync run per peer";
+  EXPECT_EQ(peers_.batch_installs, 2);
+  EXPECT_EQ(SyncCalls(), 2);  // Only the database that differs, once per peer.
+  EXPECT_EQ(stats_.Snapshot().rsync, 2);
+}
+
+TEST_F(PartitionReplicatorTest, AChunkOfPartitionsShipsOneBatchPerPeerDevice) {
+  // Two partitions this device is a primary of, each with a database no
+  // peer has: their targets overlap in at least one device (3 replicas on 4
+  // devices), and a device both lack gets both files in one run.
+  int me = -1;
+  std::vector<int64_t> parts;
+  for (int dev = 0; dev < 4 && parts.size() < 2; ++dev) {
+    parts.clear();
+    for (int64_t p = 0; p < 4; ++p) {
+      std::vector<int> prim = Primaries(p);
+      if (std::find(prim.begin(), prim.end(), dev) != prim.end()) parts.push_back(p);
+    }
+    me = dev;
+  }
+  ASSERT_GE(parts.size(), 2u);
+  parts.resize(2);
+  std::vector<WalkItem> items;
+  std::map<std::string, size_t> want;  // Peer device -> files it should get.
+  for (int64_t p : parts) {
+    std::string name;
+    for (int k = 0; name.empty(); ++k) {
+      if (Partition(absl::StrCat("m", k)) == p) name = absl::StrCat("m", k);
+    }
+    items.push_back(WalkItem{p, MakeDb(me, name, 4, p), me, absl::StrCat("d", me)});
+    for (int id : Primaries(p)) {
+      if (id != me) ++want[absl::StrCat("d", id)];
+    }
+  }
+  peers_.on_sync_partition = [](const v1::SyncPartitionRequest& req) {
+    v1::SyncPartitionResponse resp;
+    for (int k = 0; k < req.dbs_size(); ++k) resp.add_dbs()->set_presence(v1::PeerDbState::MISSING);
+    return resp;
+  };
+  std::vector<DbOutcome> out = Pass(items);
+  for (const DbOutcome& o : out) {
+    EXPECT_TRUE(o.success);
+    EXPECT_THAT(Results(o), ElementsAre(PeerResult::kRsync, PeerResult::kRsync));
+  }
+  std::vector<size_t> want_sizes;
+  for (auto& [dev, n] : want) want_sizes.push_back(n);
+  EXPECT_THAT(rsync_.batches, ::testing::UnorderedElementsAreArray(want_sizes));
+  EXPECT_EQ(peers_.batch_installs, static_cast<int>(want.size()));
+  EXPECT_LT(want.size(), 4u) << "the two partitions' targets overlap";
+  EXPECT_EQ(stats_.Snapshot().rsync, 4);
+}
+
+TEST_F(PartitionReplicatorTest, AHashMatchIsRecordedSoTheNextPassIsNoChange) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  peer_points_ = false;  // The peers hold the same rows but no point for us.
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a}, part, me);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kHashmatch, PeerResult::kHashmatch));
+  out = Pass({a}, part, me);  // Our outgoing points now cover max_row.
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(SyncCalls(), 0);
+}
+
+TEST_F(PartitionReplicatorTest, AnUnreachablePeerSendsEveryDatabaseSwiftsWay) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  peers_.on_sync_partition = [](const v1::SyncPartitionRequest&) -> absl::StatusOr<v1::SyncPartitionResponse> {
+    return DeviceUnavailableError("not mounted");
+  };
+  std::vector<DbOutcome> out = Pass({a}, part, me);
+  EXPECT_EQ(SyncCalls(), 2);  // Both peers through Sync (the fake answers in sync).
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+}
+
+TEST_F(PartitionReplicatorTest, AHandoffCopyIsNeverOnTheFastPath) {
+  int64_t part = Partition("c");
+  int me = Handoff(part);
+  std::string a = MakeDb(me, "c", 5, part);
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a}, part, me);
+  EXPECT_EQ(peers_.sync_partition_calls, 0);
+  EXPECT_EQ(out[0].local_action, LocalAction::kRemoved);
+}
+
+TEST_F(PartitionReplicatorTest, AShardedContainerStaysOffTheFastPath) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string plain = MakeDb(me, "c", 5, part);
+  std::string ranged;
+  for (int k = 0; ranged.empty(); ++k) {
+    if (Partition(absl::StrCat("x", k)) == part) ranged = MakeDb(me, absl::StrCat("x", k), 3, part);
+  }
+  AddShardRange(ranged);
+  PeersInSync();
+  int digests = 0;
+  auto in_sync = peers_.on_sync_partition;
+  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
+    digests += req.dbs_size();
+    return in_sync(req);
+  };
+  std::vector<DbOutcome> out = Pass({plain, ranged}, part, me);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(out[1].local_action, LocalAction::kSharded);
+  EXPECT_EQ(digests, 2) << "only the unsharded database, once per peer";
+  EXPECT_EQ(SyncCalls(), 0);
+  EXPECT_EQ(stats_.Snapshot().skipped_sharded, 1);
+}
+
+TEST_F(PartitionReplicatorTest, RowsAPeerLacksAreStreamedWithoutAPerDatabaseSync) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string path = MakeDb(me, "c", 30, part);
+  // Both peers: same timestamps and metadata, 10 rows behind, their points
+  // for us where they stopped; one has far fewer (rsync_then_merge: Swift's
+  // per-database path).
+  const std::string far = absl::StrCat("d", Primaries(part)[2]);
+  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
+    v1::SyncPartitionResponse resp;
+    for (const v1::DbDigest& d : req.dbs()) {
+      v1::PeerDbState* a = resp.add_dbs();
+      a->set_presence(v1::PeerDbState::PRESENT);
+      a->set_id("id-" + req.device());
+      const int64_t behind = req.device() == far ? d.max_row() - 25 : d.max_row() - 10;
+      a->set_max_row(behind);
+      a->set_point(behind);
+      a->set_rows_hash_equal(false);
+      a->set_state_equal(true);
+    }
+    return resp;
+  };
+  peers_.on_sync = [&](const v1::DbRef& ref, const ReplicationInfo& info) -> absl::StatusOr<v1::SyncResponse> {
+    return Answer(info, info.max_row - 25, info.max_row - 25, "other", "id-" + ref.device());
+  };
+  options_.per_diff = 5;
+  std::vector<DbOutcome> out = Pass({path}, part, me);
+  ASSERT_EQ(out.size(), 1u);
+  // The far one went Swift's way (a Sync, then rsync_then_merge) for the whole
+  // database; so the near one took the per-database path as well.
+  EXPECT_EQ(SyncCalls(), 2);
+
+  // Both near: streamed from the handshake alone.
+  peers_.calls.clear();
+  peers_.rows_streamed = 0;
+  const std::string near = absl::StrCat("d", Primaries(part)[1]);
+  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
+    v1::SyncPartitionResponse resp;
+    for (const v1::DbDigest& d : req.dbs()) {
+      v1::PeerDbState* a = resp.add_dbs();
+      a->set_presence(v1::PeerDbState::PRESENT);
+      a->set_id("id-" + req.device());
+      a->set_max_row(d.max_row() - 10);
+      a->set_point(d.max_row() - 10);
+      a->set_rows_hash_equal(false);
+      a->set_state_equal(true);
+    }
+    return resp;
+  };
+  out = Pass({path}, part, me);
+  EXPECT_EQ(SyncCalls(), 0);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kDiff, PeerResult::kDiff));
+  EXPECT_TRUE(out[0].success);
+  EXPECT_EQ(peers_.rows_streamed, 20);
+  EXPECT_EQ(peers_.calls[near].merge_items, 1);
+  EXPECT_EQ(peers_.calls[near].merge_syncs, 1);
+  // Our outgoing points record what each peer acknowledged.
+  ASSERT_OK_AND_ASSIGN(auto broker, DatabaseBroker::Open(DbType::kContainer, path));
+  ASSERT_OK_AND_ASSIGN(int64_t point, broker->GetSync("id-" + near, /*incoming=*/false));
+  EXPECT_EQ(point, 30);
+}
+
+}  // namespace
+}  // namespace dbrepl::agent
