@@ -29,10 +29,9 @@
 #include "common/db_type.h"
 #include "common/errors.h"
 #include "common/hash_path.h"
-#include "common/replication/plan.h"
 #include "common/ring/ring.h"
 #include "common/rpc/grpc_status.h"
-#include "common/rpc/proto_convert.h"
+#include "common/rpc/replica_check.h"
 #include "common/status_macros.h"
 #include "dbrepl/v1/peer.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -44,176 +43,63 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Address(const RingDevice& d) {
-  return d.replication_ip.find(':') != std::string::npos ? absl::StrCat("[", d.replication_ip, "]:", d.replication_port)
-                                                         : absl::StrCat(d.replication_ip, ":", d.replication_port);
-}
-
-int64_t PointFor(const google::protobuf::RepeatedPtrField<v1::SyncPoint>& points, const std::string& id) {
-  for (const v1::SyncPoint& p : points) {
-    if (p.remote_id() == id) return p.sync_point();
-  }
-  return -1;
-}
-
-const char* StateName(v1::InspectedReplica::State s) {
-  switch (s) {
-    case v1::InspectedReplica::OK:
-      return "ok";
-    case v1::InspectedReplica::SHARDED:
-      return "sharded";
-    case v1::InspectedReplica::UNREADABLE:
-      return "unreadable";
-    default:
-      return "unknown";
-  }
-}
-
-const char* ModeName(Mode m) {
-  switch (m) {
-    case Mode::kNoChange:
-      return "no_change";
-    case Mode::kHashmatch:
-      return "hashmatch";
-    case Mode::kRsyncThenMerge:
-      return "rsync_then_merge";
-    case Mode::kUsync:
-      return "usync";
-  }
-  return "?";
-}
-
 struct Totals {
   int64_t databases = 0, consistent = 0, differ = 0, missing_replicas = 0, handoff_copies = 0, sharded = 0,
           unreadable = 0;
 };
 
-// One database's replicas, judged.
-Json Judge(const Ring& ring, int64_t partition, const std::string& hash,
-           const std::map<int, v1::InspectedReplica>& held, int per_diff, Totals* totals) {
+// The JSON form of a check (the keys scripts read; stable).
+Json Render(const v1::DbCheck& c, Totals* totals) {
   Json db;
-  db["partition"] = partition;
-  db["hash"] = hash;
-  std::vector<RingNode> primaries = ring.GetPartNodes(partition);
-  std::set<int> primary_ids;
-  for (const RingNode& n : primaries) primary_ids.insert(n.id);
-  const v1::ReplicationInfo* any = nullptr;
-  bool sharded = false, unreadable = false;
-  for (const auto& [id, r] : held) {
-    if (r.state() == v1::InspectedReplica::OK && any == nullptr) any = &r.info();
-    sharded = sharded || r.state() == v1::InspectedReplica::SHARDED;
-    unreadable = unreadable || r.state() == v1::InspectedReplica::UNREADABLE;
-  }
-  if (any != nullptr) {
-    db["account"] = any->account();
-    if (!any->container().empty()) db["container"] = any->container();
-  }
-
+  db["partition"] = c.partition();
+  db["hash"] = c.hash();
+  if (!c.account().empty()) db["account"] = c.account();
+  if (!c.container().empty()) db["container"] = c.container();
   Json replicas = Json::array();
-  auto describe = [&](int id, const std::string& role) {
-    const RingDevice* d = ring.device(id);
+  for (const v1::ReplicaReport& r : c.replicas()) {
     Json j;
-    j["device"] = d->device;
-    j["node"] = Address(*d);
-    j["role"] = role;
-    auto it = held.find(id);
-    if (it == held.end()) {
-      j["state"] = "missing";
-    } else {
-      const v1::InspectedReplica& r = it->second;
-      j["state"] = StateName(r.state());
-      if (r.state() == v1::InspectedReplica::OK) {
-        const v1::ReplicationInfo& i = r.info();
-        j["id"] = i.id();
-        j["max_row"] = i.max_row();
-        j["hash"] = i.hash();
-        j["count"] = i.count();
-        j["storage_policy_index"] = i.storage_policy_index();
-        j["put_timestamp"] = i.put_timestamp();
-        j["delete_timestamp"] = i.delete_timestamp();
-        if (r.pending_bytes() > 0) j["pending_bytes"] = r.pending_bytes();
-      }
-      if (!r.detail().empty()) j["detail"] = r.detail();
+    j["device"] = r.device();
+    j["node"] = r.node();
+    j["role"] = r.role();
+    j["state"] = r.state();
+    if (r.state() == "ok") {
+      j["id"] = r.id();
+      j["max_row"] = r.max_row();
+      j["hash"] = r.hash();
+      j["count"] = r.count();
+      j["storage_policy_index"] = r.storage_policy_index();
+      j["put_timestamp"] = r.put_timestamp();
+      j["delete_timestamp"] = r.delete_timestamp();
+      if (r.pending_bytes() > 0) j["pending_bytes"] = r.pending_bytes();
     }
+    if (r.state() == "missing") ++totals->missing_replicas;
+    if (r.role() == "handoff") ++totals->handoff_copies;
+    if (!r.detail().empty()) j["detail"] = r.detail();
     replicas.push_back(std::move(j));
-  };
-  for (const RingNode& n : primaries) describe(n.id, absl::StrCat("primary ", n.index));
-  for (const auto& [id, r] : held) {
-    if (primary_ids.count(id) == 0) describe(id, "handoff");
   }
-  db["replicas"] = replicas;
-
-  std::set<std::string> differences;
-  std::vector<const v1::ReplicationInfo*> ok;
-  for (const auto& [id, r] : held) {
-    if (r.state() == v1::InspectedReplica::OK) ok.push_back(&r.info());
-  }
-  for (size_t k = 1; k < ok.size(); ++k) {
-    const v1::ReplicationInfo& a = *ok[0];
-    const v1::ReplicationInfo& b = *ok[k];
-    if (a.hash() != b.hash()) differences.insert("rows");
-    if (a.metadata() != b.metadata()) differences.insert("metadata");
-    if (a.created_at() != b.created_at() || a.put_timestamp() != b.put_timestamp() ||
-        a.delete_timestamp() != b.delete_timestamp()) {
-      differences.insert("timestamps");
-    }
-    if (a.storage_policy_index() != b.storage_policy_index()) differences.insert("storage_policy_index");
-  }
-  int missing = 0, handoffs = 0;
-  for (const RingNode& n : primaries) missing += held.count(n.id) == 0 ? 1 : 0;
-  for (const auto& [id, r] : held) handoffs += primary_ids.count(id) == 0 ? 1 : 0;
-  if (missing > 0) differences.insert("missing_replica");
-  if (handoffs > 0) differences.insert("on_handoff");
-  if (unreadable) differences.insert("unreadable");
-  db["differences"] = Json(std::vector<std::string>(differences.begin(), differences.end()));
-
-  // What the next pass would do: each holder pushes to its targets as the
-  // agent does (Swift's decisions on what the two would tell each other).
+  db["replicas"] = std::move(replicas);
+  db["differences"] = Json(std::vector<std::string>(c.differences().begin(), c.differences().end()));
   Json next = Json::array();
-  for (const auto& [from, r] : held) {
-    if (r.state() != v1::InspectedReplica::OK) continue;
-    const bool primary = primary_ids.count(from) > 0;
-    for (const RingNode& to : PushTargets(primaries, from)) {
-      if (to.id == from) continue;
-      Json step;
-      step["from"] = ring.device(from)->device;
-      step["to"] = to.device;
-      auto peer = held.find(to.id);
-      if (peer == held.end()) {
-        step["action"] = "rsync";
-      } else if (peer->second.state() != v1::InspectedReplica::OK) {
-        step["action"] = peer->second.state() == v1::InspectedReplica::SHARDED ? "skip_sharded" : "unknown";
-      } else {
-        const v1::InspectedReplica& remote = peer->second;
-        SyncFacts f;
-        f.local_max_row = r.info().max_row();
-        f.local_hash = r.info().hash();
-        f.local_point = PointFor(r.outgoing(), remote.info().id());
-        f.remote_point = PointFor(remote.incoming(), r.info().id());
-        f.remote_max_row = remote.info().max_row();
-        f.remote_hash = remote.info().hash();
-        ModeChoice c = ChooseMode(f, per_diff);
-        step["action"] = ModeName(c.mode);
-        if (c.mode == Mode::kUsync) {
-          step["rows_at_most"] = std::max<int64_t>(0, f.local_max_row - std::max<int64_t>(0, c.usync_from));
-        }
-      }
-      if (!primary) step["then"] = "remove the handoff copy once every push succeeded";
-      next.push_back(std::move(step));
-    }
+  for (const v1::NextStep& s : c.next_pass()) {
+    Json step;
+    step["from"] = s.from();
+    step["to"] = s.to();
+    step["action"] = s.action();
+    if (s.action() == "usync") step["rows_at_most"] = s.rows_at_most();
+    if (s.then_remove()) step["then"] = "remove the handoff copy once every push succeeded";
+    next.push_back(std::move(step));
   }
   db["next_pass"] = std::move(next);
-
   ++totals->databases;
-  totals->missing_replicas += missing;
-  totals->handoff_copies += handoffs;
-  if (unreadable) ++totals->unreadable;
-  const bool consistent = differences.empty();
-  if (sharded) {
+  if (std::find(c.differences().begin(), c.differences().end(), "unreadable") != c.differences().end()) {
+    ++totals->unreadable;
+  }
+  if (c.verdict() == v1::DbCheck::SHARDED) {
     ++totals->sharded;
     db["consistent"] = nullptr;
     db["note"] = "sharding in play: dbrepl leaves this container to Swift's replicator";
   } else {
+    const bool consistent = c.verdict() == v1::DbCheck::CONSISTENT;
     db["consistent"] = consistent;
     ++(consistent ? totals->consistent : totals->differ);
   }
@@ -311,36 +197,29 @@ absl::Status Check(const CtlArgs& args) {
   }
 
   // Every ring device is asked: a copy may sit on any handoff.
-  std::map<std::pair<int64_t, std::string>, std::map<int, v1::InspectedReplica>> found;
-  std::vector<std::string> unreachable;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
-  for (const auto& d : ring->devices()) {
-    if (!d.has_value()) continue;
-    const std::string address = Address(*d);
+  auto ask = [&](const RingDevice& d,
+                 const v1::InspectReplicasRequest& req) -> absl::StatusOr<std::vector<v1::InspectedReplica>> {
+    const std::string address = PeerAddressOf(d);
     std::shared_ptr<grpc::Channel>& channel = channels[address];
     if (channel == nullptr) channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     auto stub = v1::ReplicationPeer::NewStub(channel);
-    v1::InspectReplicasRequest req;
-    req.set_type(type == DbType::kAccount ? v1::ACCOUNT : v1::CONTAINER);
-    req.set_device(d->device);
-    for (int64_t p : partitions) req.add_partitions(p);
-    for (const std::string& h : hashes) req.add_hashes(h);
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(timeout)));
     auto reader = stub->InspectReplicas(&ctx, req);
+    std::vector<v1::InspectedReplica> out;
     v1::InspectedReplica r;
-    while (reader->Read(&r)) found[{r.partition(), r.hash()}][d->id] = r;
-    absl::Status s = FromGrpcStatus(reader->Finish(), ctx);
-    if (!s.ok()) {
-      unreachable.push_back(absl::StrCat(d->device, " (", address, "): ", s.ToString()));
-    }
-  }
+    while (reader->Read(&r)) out.push_back(r);
+    RETURN_IF_ERROR(FromGrpcStatus(reader->Finish(), ctx));
+    return out;
+  };
+  ReplicaInventory inv = AskEveryDevice(*ring, type, partitions, hashes, ask);
+  const std::vector<std::string>& unreachable = inv.unreachable;
 
   Totals totals;
   Json dbs = Json::array();
-  for (const auto& [key, held] : found) {
-    Json db = Judge(*ring, key.first, key.second, held, static_cast<int>(per_diff), &totals);
-    dbs.push_back(std::move(db));
+  for (const auto& [key, held] : inv.found) {
+    dbs.push_back(Render(JudgeReplicas(*ring, key.first, key.second, held, static_cast<int>(per_diff)), &totals));
   }
   const bool ok = totals.differ == 0 && unreachable.empty();
   if (args.Has("json")) {
