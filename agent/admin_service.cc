@@ -13,7 +13,8 @@
 namespace dbrepl::agent {
 namespace {
 
-absl::StatusOr<PassOverrides> ParseOverrides(const v1::RunPassRequest& req) {
+template <typename Request>
+absl::StatusOr<PassOverrides> ParseOverrides(const Request& req) {
   PassOverrides o;
   for (absl::string_view d : absl::StrSplit(req.devices(), ',', absl::SkipWhitespace())) {
     if (absl::Status s = ValidateDeviceName(d); !s.ok()) return InvalidRequestError(s.message());
@@ -83,6 +84,21 @@ grpc::Status AdminService::RunPass(grpc::ServerContext* context, const v1::RunPa
   response->set_started(started);
   ToProto(replicator_->Current(), response->mutable_current());
   return grpc::Status::OK;
+}
+
+grpc::Status AdminService::CheckPass(grpc::ServerContext* context, const v1::CheckPassRequest* request,
+                                     grpc::ServerWriter<v1::DbCheck>* writer) {
+  absl::StatusOr<PassOverrides> overrides = ParseOverrides(*request);
+  if (!overrides.ok()) return ToGrpcStatus(overrides.status(), context);
+  LOG(INFO) << "admin: CheckPass from " << context->peer();
+  int64_t n = 0;
+  absl::Status s = replicator_->CheckLocal(*overrides, [&](const v1::DbCheck& c) {
+    ++n;
+    return !context->IsCancelled() && writer->Write(c);
+  });
+  if (!s.ok()) LOG(WARNING) << "admin: CheckPass from " << context->peer() << ": " << s;
+  VLOG(1) << "admin: CheckPass reported " << n << " databases";
+  return ToGrpcStatus(s, context);
 }
 
 grpc::Status AdminService::ReplicateDb(grpc::ServerContext* context, const v1::ReplicateDbRequest* request,

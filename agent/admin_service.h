@@ -25,6 +25,9 @@
 //                device is not one of this node's in the ring, and
 //                NOT_FOUND/DB_NOT_FOUND when the database file does not
 //                exist. Each failure is logged with the caller.
+//   CheckPass    a dry-run pass (ReplicationPass::CheckLocal), streamed; OK
+//                at the end; INVALID_ARGUMENT/INVALID_REQUEST as RunPass;
+//                FAILED_PRECONDITION when this node is not in the ring.
 //
 // Thread-safety: thread-safe; gRPC calls the methods concurrently. A
 // ReplicateDb may run while a pass does (Replicator::ReplicateDb is safe to
@@ -48,6 +51,8 @@ class AdminService final : public v1::ReplicationAgent::Service {
                        v1::RunPassResponse* response) override;
   grpc::Status ReplicateDb(grpc::ServerContext* context, const v1::ReplicateDbRequest* request,
                            v1::ReplicateDbResponse* response) override;
+  grpc::Status CheckPass(grpc::ServerContext* context, const v1::CheckPassRequest* request,
+                         grpc::ServerWriter<v1::DbCheck>* writer) override;
 
  private:
   ReplicationPass* replicator_;

@@ -264,4 +264,16 @@ absl::StatusOr<std::string> GrpcPeerClient::RsyncThenMerge(const PeerAddress& pe
   return resp.new_id();
 }
 
+absl::StatusOr<std::vector<v1::InspectedReplica>> GrpcPeerClient::InspectReplicas(
+    const PeerAddress& peer, const v1::InspectReplicasRequest& request, absl::Duration timeout) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx, timeout);
+  auto reader = StubFor(peer)->InspectReplicas(&ctx, request);
+  std::vector<v1::InspectedReplica> out;
+  v1::InspectedReplica r;
+  while (reader->Read(&r)) out.push_back(r);
+  RETURN_IF_ERROR(FromGrpcStatus(reader->Finish(), ctx));
+  return out;
+}
+
 }  // namespace dbrepl::agent

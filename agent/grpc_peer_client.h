@@ -58,6 +58,9 @@ class GrpcPeerClient final : public PeerClient {
   absl::StatusOr<v1::CompleteRsyncBatchResponse> CompleteRsyncBatch(const PeerAddress& peer,
                                                                     const v1::CompleteRsyncBatchRequest& request,
                                                                     absl::Duration timeout) override;
+  absl::StatusOr<std::vector<v1::InspectedReplica>> InspectReplicas(const PeerAddress& peer,
+                                                                    const v1::InspectReplicasRequest& request,
+                                                                    absl::Duration timeout) override;
   absl::StatusOr<std::string> RsyncThenMerge(const PeerAddress& peer, const v1::DbRef& ref,
                                              const std::string& tmp_name, const std::string& db_basename,
                                              absl::Duration timeout) override;

@@ -78,6 +78,10 @@ class PeerClient {
   virtual absl::StatusOr<std::string> RsyncThenMerge(const PeerAddress& peer, const v1::DbRef& ref,
                                                      const std::string& tmp_name, const std::string& db_basename,
                                                      absl::Duration timeout) = 0;
+  // The peer's read-only listing (InspectReplicas), whole: for the dry run.
+  virtual absl::StatusOr<std::vector<v1::InspectedReplica>> InspectReplicas(const PeerAddress& peer,
+                                                                            const v1::InspectReplicasRequest& request,
+                                                                            absl::Duration timeout) = 0;
 };
 
 }  // namespace dbrepl::agent

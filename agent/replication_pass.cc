@@ -17,6 +17,7 @@
 #include "common/net/my_ips.h"
 #include "common/paths.h"
 #include "common/ring/local_devices.h"
+#include "common/rpc/replica_check.h"
 #include "glog/logging.h"
 
 namespace dbrepl::agent {
@@ -43,6 +44,7 @@ ReplicationPass::ReplicationPass(ReplicatorOptions options, ReloadingRing* ring,
                                  RsyncRunner* rsync, AgentMetrics* metrics, Env* env)
     : options_(std::move(options)),
       ring_(ring),
+      peers_(peers),
       metrics_(metrics),
       env_(env),
       recorder_(&stats_, metrics),
@@ -53,6 +55,50 @@ ReplicationPass::ReplicationPass(ReplicatorOptions options, ReloadingRing* ring,
       partitions_(options_, ring, peers, rsync, &replicator_, &recorder_, &locks_, &cache_, env),
       progress_(options_.type) {
   if (options_.type == DbType::kContainer) replicator_.set_post_replicate(&post_);
+}
+
+absl::Status ReplicationPass::CheckLocal(const PassOverrides& overrides,
+                                         const std::function<bool(const v1::DbCheck&)>& emit) {
+  std::shared_ptr<const Ring> ring = ring_->Get();
+  absl::StatusOr<std::vector<std::string>> ips = WhatAreMyIps(options_.bind_ip);
+  if (!ips.ok() || ips->empty()) return absl::FailedPreconditionError("cannot determine this node's IP addresses");
+  auto ask = [&](const RingDevice& d,
+                 const v1::InspectReplicasRequest& req) -> absl::StatusOr<std::vector<v1::InspectedReplica>> {
+    return peers_->InspectReplicas(PeerAddress{d.replication_ip, d.replication_port}, req,
+                                   std::max(options_.node_timeout, absl::Seconds(60)));
+  };
+  std::vector<int64_t> partitions(overrides.partitions.begin(), overrides.partitions.end());
+  // What this node holds, from its own peer.
+  std::set<std::pair<int64_t, std::string>> local;
+  std::set<int64_t> local_partitions;
+  bool found = false;
+  for (const RingDevice& dev : LocalDevices(*ring, *ips, options_.bind_port)) {
+    found = true;
+    if (!overrides.devices.empty() && overrides.devices.count(dev.device) == 0) continue;
+    v1::InspectReplicasRequest req;
+    req.set_type(options_.type == DbType::kAccount ? v1::ACCOUNT : v1::CONTAINER);
+    req.set_device(dev.device);
+    for (int64_t p : partitions) req.add_partitions(p);
+    absl::StatusOr<std::vector<v1::InspectedReplica>> mine = ask(dev, req);
+    if (!mine.ok()) {
+      LOG(WARNING) << "CheckPass: could not list " << dev.device << ": " << mine.status();
+      continue;
+    }
+    for (const v1::InspectedReplica& r : *mine) {
+      local.emplace(r.partition(), r.hash());
+      local_partitions.insert(r.partition());
+    }
+  }
+  if (!found) return absl::FailedPreconditionError("this node has no device in the ring");
+  if (local_partitions.empty()) return absl::OkStatus();
+  ReplicaInventory inv = AskEveryDevice(
+      *ring, options_.type, std::vector<int64_t>(local_partitions.begin(), local_partitions.end()), {}, ask);
+  for (const std::string& u : inv.unreachable) LOG(WARNING) << "CheckPass: could not ask " << u;
+  for (const auto& [key, held] : inv.found) {
+    if (local.count(key) == 0) continue;
+    if (!emit(JudgeReplicas(*ring, key.first, key.second, held, options_.per_diff))) break;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> ReplicationPass::LocalDeviceId(const std::string& device) const {

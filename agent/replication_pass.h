@@ -32,6 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/agent_metrics.h"
 #include "agent/db_replicator.h"
+#include "dbrepl/v1/check.pb.h"
 #include "agent/partition_replicator.h"
 #include "common/db/state_cache.h"
 #include "agent/outcome.h"
@@ -92,12 +93,22 @@ class ReplicationPass {
   // device of this node in the ring.
   absl::StatusOr<int> LocalDeviceId(const std::string& device) const;
 
+  // A dry-run pass (the admin CheckPass): every database on this node's
+  // devices (narrowed by `overrides`), judged as `dbreplctl check` judges it
+  // from what every ring device's peer says (read-only InspectReplicas; this
+  // node's own peer lists the local databases). `emit` gets each in
+  // partition order and returns false to stop. Changes nothing. Errors: no
+  // IP or ring device of this node; a device that cannot be asked is
+  // reported in the checks (its replicas are "missing") and logged.
+  absl::Status CheckLocal(const PassOverrides& overrides, const std::function<bool(const v1::DbCheck&)>& emit);
+
   const ReplicatorOptions& options() const { return options_; }
   StatsCollector& stats() { return stats_; }
 
  private:
   const ReplicatorOptions options_;
   ReloadingRing* ring_;
+  PeerClient* peers_;
   AgentMetrics* metrics_;
   Env* env_;
   StatsCollector stats_;

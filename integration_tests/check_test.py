@@ -7,8 +7,10 @@ handoff, and a write still in a replica's .pending file. `dbreplctl check
 --json` must report each as it is, predict the next pass (rsync for a
 missing replica, usync for rows behind), change nothing (every file byte for
 byte the same, the .pending unflushed), and exit 1. After agent passes, the
-same check must find every database consistent and exit 0. `dbreplctl
-recon` then reads the nodes' agent daemons like swift-recon --replication.
+same check must find every database consistent and exit 0. Each node's
+agent answers a dry-run pass (CheckPass) that says the same of its node's
+databases and changes nothing, and `dbreplctl recon` reads the nodes' agent
+daemons like swift-recon --replication.
 
 Usage: check_test.py PEER AGENT DBREPLCTL FAULT_SOAK_PY (Debian's python3).
 """
@@ -122,6 +124,7 @@ def main():
         roots = {n.idx: n.devices_root for n in cluster.nodes}
         before = {i: tree_digest(r) for i, r in roots.items()}
         rc, out, err = run_check()
+        by = {}
         after = {i: tree_digest(r) for i, r in roots.items()}
         check(before == after, 'check changed files: %s' % sorted(
             set(k for i in roots for k in set(before[i].items()) ^ set(after[i].items()))))
@@ -154,6 +157,33 @@ def main():
             check(t['databases'] == len(names) and t['consistent'] == 2 and t['differ'] == 5,
                   'totals before: %s' % t)
             check(t['missing_replicas'] == 1 and t['handoff_copies'] == 1, 'totals before: %s' % t)
+        # The agents' dry-run pass (admin CheckPass) says the same of each
+        # node's databases, and changes nothing either.
+        soak.INTERVAL = 1e8  # Daemons that never start a pass by themselves.
+        for n in cluster.nodes:
+            cluster.start_agent(n, 'container')
+        seen = {}
+        for n in cluster.nodes:
+            r = subprocess.run([CTL, 'dry-run', cluster.admin(n, 'container'), '--json'], capture_output=True,
+                               text=True, timeout=120)
+            check(r.returncode == 1, 'dry-run on node %d exited %d: %s' % (n.idx, r.returncode, r.stderr))
+            dry = json.loads(r.stdout) if r.stdout.strip() else {'databases': []}
+            for db in dry['databases']:
+                seen[db.get('container')] = db
+                want = by.get(db.get('container')) if out is not None else None
+                check(want is not None and db['differences'] == want['differences'] and
+                      db['next_pass'] == want['next_pass'],
+                      'dry-run on node %d disagrees with check on %s: %s vs %s' % (
+                          n.idx, db.get('container'), db['differences'], want and want['differences']))
+            st = cluster.agent_status(n, 'container')
+            check(st is not None and int(st.get('passes_completed', 0)) == 0, 'a pass ran during the dry run: %s' % st)
+        check(set(seen) == set(names), 'dry-runs together saw %s' % sorted(seen))
+        for n in cluster.nodes:
+            n.agents['container'].stop()
+        soak.INTERVAL = 1
+        after = {i: tree_digest(r) for i, r in roots.items()}
+        check(before == after, 'the dry runs changed files')
+
         # One database by name, and a human report.
         r = subprocess.run([CTL, 'check', os.path.join(soak.SWIFT_DIR, 'container.ring.gz'), 'a/behind',
                             '--swift-dir', soak.SWIFT_DIR], capture_output=True, text=True, timeout=60)

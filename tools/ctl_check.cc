@@ -33,6 +33,7 @@
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/replica_check.h"
 #include "common/status_macros.h"
+#include "dbrepl/v1/agent.grpc.pb.h"
 #include "dbrepl/v1/peer.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
@@ -253,6 +254,55 @@ absl::Status Check(const CtlArgs& args) {
   }
   return absl::OkStatus();
 }
+
+// dbreplctl dry-run ADDRESS: the agent's CheckPass (its node's databases).
+absl::Status DryRun(const CtlArgs& args) {
+  RETURN_IF_ERROR(args.CheckKnown({"devices", "partitions", "json", "timeout", "verbose"}));
+  if (args.positional().size() != 1) return absl::InvalidArgumentError("dry-run takes the agent's admin ADDRESS");
+  ASSIGN_OR_RETURN(double timeout, args.GetDouble("timeout", 600));
+  auto stub = v1::ReplicationAgent::NewStub(
+      grpc::CreateChannel(args.positional()[0], grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(timeout)));
+  v1::CheckPassRequest req;
+  req.set_devices(args.Get("devices"));
+  req.set_partitions(args.Get("partitions"));
+  auto reader = stub->CheckPass(&ctx, req);
+  Totals totals;
+  Json dbs = Json::array();
+  v1::DbCheck c;
+  while (reader->Read(&c)) dbs.push_back(Render(c, &totals));
+  RETURN_IF_ERROR(FromGrpcStatus(reader->Finish(), ctx));
+  if (args.Has("json")) {
+    std::cout << Json{{"databases", std::move(dbs)},
+                      {"totals", Json{{"databases", totals.databases},
+                                      {"consistent", totals.consistent},
+                                      {"differ", totals.differ},
+                                      {"missing_replicas", totals.missing_replicas},
+                                      {"handoff_copies", totals.handoff_copies},
+                                      {"sharded", totals.sharded},
+                                      {"unreadable", totals.unreadable}}}}
+                     .dump(2)
+              << "\n";
+  } else {
+    for (const Json& db : dbs) {
+      if (args.Has("verbose") || !(db["consistent"].is_boolean() && db["consistent"].get<bool>())) PrintHuman(db);
+    }
+    std::cout << totals.databases << " databases on this node: " << totals.consistent << " consistent, "
+              << totals.differ << " differ, " << totals.sharded << " sharded\n";
+  }
+  if (totals.differ > 0) return absl::FailedPreconditionError(absl::StrCat(totals.differ, " databases differ"));
+  return absl::OkStatus();
+}
+
+const bool dry_run_registered = RegisterCommand({
+    "dry-run",
+    "dry-run ADDRESS [--devices D1,D2] [--partitions P1,P2] [--json] [--verbose] [--timeout S]",
+    "the agent's dry-run pass (CheckPass): what its next pass would do with each of its node's databases; exit 1 "
+    "when any differs",
+    {"json", "verbose"},
+    DryRun,
+});
 
 const bool registered = RegisterCommand({
     "check",

@@ -41,6 +41,11 @@ namespace dbrepl::agent::testing {
 // device ("d0", "d1", ...), or by the default.
 class FakePeers : public PeerClient {
  public:
+  absl::StatusOr<std::vector<v1::InspectedReplica>> InspectReplicas(const PeerAddress&,
+                                                                    const v1::InspectReplicasRequest&,
+                                                                    absl::Duration) override {
+    return absl::UnimplementedError("not scripted");
+  }
   struct Calls {
     int sync = 0, merge_items = 0, merge_syncs = 0, complete_rsync = 0, rsync_then_merge = 0;
   };
