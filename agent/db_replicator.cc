@@ -344,8 +344,8 @@ NodeOutcome DbReplicator::Usync(const RingNode& node, Local& local, int64_t part
   UsyncResult acked;
   acked.point = from;
   const v1::DbRef ref = RefFor(node, partition, local.hash);
-  absl::StatusOr<UsyncResult> result =
-      peers_->MergeItems(AddressOf(node), ref, rows, from, local.info.id, options_.per_diff, options_.max_diffs, &acked);
+  absl::StatusOr<UsyncResult> result = peers_->MergeItems(AddressOf(node), ref, rows, from, local.info.id,
+                                                         options_.per_diff, options_.max_diffs, &acked, &*sync_table);
   auto record_progress = [&](int64_t acked_point) {
     // Everything up to an acknowledged point is committed on the peer; record
     // it so the next pass resumes there even if the peer's own point is lost.
@@ -371,7 +371,8 @@ NodeOutcome DbReplicator::Usync(const RingNode& node, Local& local, int64_t part
     record_progress(result->point);
     return o;
   }
-  if (absl::Status s = peers_->MergeSyncs(AddressOf(node), ref, *sync_table); !s.ok()) {
+  if (absl::Status s = result->syncs_merged ? absl::OkStatus() : peers_->MergeSyncs(AddressOf(node), ref, *sync_table);
+      !s.ok()) {
     o.detail = absl::StrCat("Bad response to MergeSyncs: ", s.ToString());
     record_progress(result->point);
     return o;

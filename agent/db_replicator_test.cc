@@ -216,5 +216,32 @@ TEST_F(DbReplicatorTest, ThePeersBetterStoragePolicyClaimIsTaken) {
   EXPECT_THAT(seen_policies, ElementsAre(0, 3));
 }
 
+TEST_F(DbReplicatorTest, AnOlderPeerGetsItsSyncsByMergeSyncs) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string path = MakeDb(me, "c", 30);
+  peers_.on_sync = [&](const v1::DbRef& ref, const ReplicationInfo& info) {
+    return Answer(info, info.max_row - 10, info.max_row - 10, "other", "id-" + ref.device());
+  };
+  // The syncs ride on the stream: no MergeSyncs call (the fake counts the
+  // in-stream merge as one).
+  DbOutcome o = Replicate(path, part, me);
+  EXPECT_THAT(Results(o), ElementsAre(PeerResult::kDiff, PeerResult::kDiff));
+  const std::string first = absl::StrCat("d", Primaries(part)[1]);
+  EXPECT_EQ(peers_.calls[first].merge_syncs, 1);
+  EXPECT_TRUE(o.success);
+  // A peer that predates it: MergeSyncs after the stream (a fresh database,
+  // the first one is in sync now).
+  peers_.merge_syncs_in_stream = false;
+  peers_.calls.clear();
+  const int64_t part2 = Partition("c-again");
+  const int me2 = Primaries(part2)[0];
+  std::string other = MakeDb(me2, "c-again", 30);
+  o = Replicate(other, part2, me2);
+  EXPECT_THAT(Results(o), ElementsAre(PeerResult::kDiff, PeerResult::kDiff));
+  EXPECT_EQ(peers_.calls[absl::StrCat("d", Primaries(part2)[1])].merge_syncs, 1);
+  EXPECT_TRUE(o.success);
+}
+
 }  // namespace
 }  // namespace dbrepl::agent

@@ -117,7 +117,7 @@ absl::StatusOr<v1::SyncPartitionResponse> GrpcPeerClient::SyncPartition(const Pe
 absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, const v1::DbRef& ref,
                                                        const RowSource& rows, int64_t point,
                                                        const std::string& source_id, int per_diff, int max_diffs,
-                                                       UsyncResult* acked) {
+                                                       UsyncResult* acked, const std::vector<SyncRecord>* syncs) {
   UsyncResult result;
   result.point = point;
   grpc::ClientContext ctx;
@@ -132,8 +132,10 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
     ~DisarmOnExit() { w->Disarm(ctx); }
   } disarm{&watchdog_, &ctx};
 
-  // ROWIDs and sizes of batches written but not yet acknowledged.
+  // ROWIDs and sizes of batches written but not yet acknowledged; a size of
+  // -1 is the message carrying the syncs.
   std::deque<std::pair<int64_t, int64_t>> in_flight;
+  bool syncs_sent = false;
   int sent = 0;
   int64_t next_point = point;
   bool more = true;
@@ -149,9 +151,13 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
       stalled = stalled || absl::Now() >= due;
       return false;
     }
-    result.point = in_flight.front().first;
-    result.rows_sent += in_flight.front().second;
-    ++result.batches;
+    if (in_flight.front().second < 0) {
+      result.syncs_merged = ack.syncs_merged();
+    } else {
+      result.point = in_flight.front().first;
+      result.rows_sent += in_flight.front().second;
+      ++result.batches;
+    }
     in_flight.pop_front();
     if (acked != nullptr) *acked = result;
     return true;
@@ -186,6 +192,21 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
       next_point = batch->last_rowid();
       in_flight.emplace_back(next_point, static_cast<int64_t>(batch->size()));
       ++sent;
+    }
+    if (!more && !broken && !syncs_sent && syncs != nullptr && !syncs->empty() && local_error.ok()) {
+      // Every row is out: the syncs follow, on the same stream.
+      v1::MergeItemsRequest req;
+      if (sent == 0) {
+        *req.mutable_db() = ref;
+        req.set_source_id(source_id);
+      }
+      for (const SyncRecord& s : *syncs) ToProto(s, req.add_syncs());
+      arm(absl::Now() + options_.node_timeout);
+      bool wrote = stream->Write(req);
+      watchdog_.Disarm(&ctx);
+      if (!wrote) break;
+      syncs_sent = true;
+      in_flight.emplace_back(next_point, -1);
     }
     if (broken || in_flight.empty()) break;
     if (!read_ack()) broken = true;

@@ -49,7 +49,7 @@ class GrpcPeerClient final : public PeerClient {
                                                           const v1::SyncPartitionRequest& request) override;
   absl::StatusOr<UsyncResult> MergeItems(const PeerAddress& peer, const v1::DbRef& ref, const RowSource& rows,
                                          int64_t point, const std::string& source_id, int per_diff, int max_diffs,
-                                         UsyncResult* acked) override;
+                                         UsyncResult* acked, const std::vector<SyncRecord>* syncs) override;
   absl::Status MergeSyncs(const PeerAddress& peer, const v1::DbRef& ref,
                           const std::vector<SyncRecord>& syncs) override;
   absl::StatusOr<std::string> CompleteRsync(const PeerAddress& peer, const v1::DbRef& ref,

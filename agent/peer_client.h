@@ -35,6 +35,7 @@ struct UsyncResult {
   int64_t batches = 0;    // Batches acknowledged.
   int64_t rows_sent = 0;  // Rows in acknowledged batches.
   bool capped = false;    // Stopped at max_diffs with rows left.
+  bool syncs_merged = false;  // The peer merged the `syncs` given to MergeItems.
 };
 
 // Up to `count` rows with ROWID > `after`, ascending (DatabaseBroker::
@@ -58,10 +59,13 @@ class PeerClient {
   // sender id; each batch must be acknowledged within node_timeout. On
   // success or cap, returns how far the peer acknowledged. On a broken
   // stream, returns the error; `*acked` (if not null) still says how far the
-  // peer got, so the caller can record that progress.
+  // peer got, so the caller can record that progress. `syncs` (if not
+  // null) go in a last message once every row was sent (never when capped);
+  // syncs_merged says whether the peer merged them (else call MergeSyncs).
   virtual absl::StatusOr<UsyncResult> MergeItems(const PeerAddress& peer, const v1::DbRef& ref,
                                                  const RowSource& rows, int64_t point, const std::string& source_id,
-                                                 int per_diff, int max_diffs, UsyncResult* acked) = 0;
+                                                 int per_diff, int max_diffs, UsyncResult* acked,
+                                                 const std::vector<SyncRecord>* syncs = nullptr) = 0;
 
   // Swift's merge_syncs: the peer raises its incoming sync points.
   virtual absl::Status MergeSyncs(const PeerAddress& peer, const v1::DbRef& ref,

@@ -226,6 +226,16 @@ absl::Status PeerService::MergeItemsStream(
     }
     ASSIGN_OR_RETURN(ItemBatch batch, RowsFromRequest(request, db.type));
     RETURN_IF_ERROR(ValidateRows(batch));
+    std::vector<SyncRecord> syncs;
+    if (request.syncs_size() > kMaxSyncPoints) {
+      return InvalidRequestError(absl::StrCat(request.syncs_size(), " sync points exceed the limit of ",
+                                              kMaxSyncPoints));
+    }
+    for (const v1::SyncPoint& s : request.syncs()) {
+      RETURN_IF_ERROR(ValidateDbId(s.remote_id(), "remote_id"));
+      if (s.sync_point() < -1) return InvalidRequestError("sync_point below -1");
+      syncs.push_back(FromProto(s));
+    }
     MergeResult merged;
     if (!batch.empty()) {
       absl::StatusOr<MergeResult> r = broker->MergeItems(batch, source);
@@ -240,11 +250,21 @@ absl::Status PeerService::MergeItemsStream(
       if (broker->HasMoved()) return DbReplacedError(absl::StrCat(db.LogName(), " was replaced; retry"));
       ASSIGN_OR_RETURN(merged.sync_point, broker->GetSync(source, /*incoming=*/true));
     }
+    if (!syncs.empty()) {
+      // After the rows, as Swift's sender calls merge_syncs after its usync.
+      if (broker->HasMoved()) return DbReplacedError(absl::StrCat(db.LogName(), " was replaced; retry"));
+      absl::Status s = broker->MergeSyncs(syncs, /*incoming=*/true);
+      if (s.code() == absl::StatusCode::kDataLoss) {
+        return DbQuarantinedError(absl::StrCat("database ", db.LogName(), " was corrupt and has been quarantined"));
+      }
+      RETURN_IF_ERROR(s);
+    }
     if (metrics_ != nullptr) metrics_->CountBatch(db.type, merged.rows_applied);
     slot.reset();  // The work is done; waiting for the next batch holds nothing.
     v1::MergeItemsResponse ack;
     ack.set_sync_point(merged.sync_point);
     ack.set_rows_applied(merged.rows_applied);
+    ack.set_syncs_merged(!syncs.empty());
     // The batch is committed before it is acknowledged: an ack is a promise.
     if (!stream->Write(ack)) return absl::CancelledError("MergeItems: sender went away");
     ++batches;

@@ -207,6 +207,52 @@ TEST_F(PeerServiceTest, MergeSyncsNeverLowersAPoint) {
   EXPECT_EQ(point, 50);
 }
 
+// The sender's sync table after its rows, on the same stream: merged there
+// and said so, which saves the MergeSyncs call.
+TEST_F(PeerServiceTest, SyncsAtTheEndOfAMergeItemsStreamAreMerged) {
+  auto local = CreateContainer(DbFile(), 0);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub_->MergeItems(&ctx);
+  v1::MergeItemsRequest rows;
+  *rows.mutable_db() = Ref();
+  rows.set_source_id("sender");
+  AppendRows(Objects(0, 3), &rows);
+  ASSERT_TRUE(stream->Write(rows));
+  v1::MergeItemsResponse ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sync_point(), 3);
+  EXPECT_FALSE(ack.syncs_merged());
+  v1::MergeItemsRequest tail;
+  v1::SyncPoint* p = tail.add_syncs();
+  p->set_remote_id("third");
+  p->set_sync_point(40);
+  ASSERT_TRUE(stream->Write(tail));
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_TRUE(ack.syncs_merged());
+  EXPECT_EQ(ack.sync_point(), 3);
+  stream->WritesDone();
+  ASSERT_OK(FromGrpcStatus(stream->Finish(), ctx));
+  ASSERT_OK_AND_ASSIGN(int64_t third, local->GetSync("third"));
+  EXPECT_EQ(third, 40);
+  ASSERT_OK_AND_ASSIGN(int64_t sender, local->GetSync("sender"));
+  EXPECT_EQ(sender, 3);
+
+  // A bad point fails the stream, as MergeSyncs would.
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto bad = stub_->MergeItems(&ctx2);
+  v1::MergeItemsRequest req;
+  *req.mutable_db() = Ref();
+  req.set_source_id("sender");
+  v1::SyncPoint* q = req.add_syncs();
+  q->set_remote_id("");
+  q->set_sync_point(5);
+  ASSERT_TRUE(bad->Write(req));
+  bad->WritesDone();
+  EXPECT_EQ(GetReason(FromGrpcStatus(bad->Finish(), ctx2)), ErrorReason::kInvalidRequest);
+}
+
 TEST_F(PeerServiceTest, CompleteRsyncInstallsUnderNewIdAndRefusesWhenPreconditionsFail) {
   std::string source_dir = NewTmpDir();
   std::string source_file = source_dir + "/sdb/containers/7/85f/" + std::string(kHash) + "/" + kHash + ".db";

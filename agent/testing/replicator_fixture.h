@@ -51,6 +51,7 @@ class FakePeers : public PeerClient {
   };
   std::function<absl::StatusOr<v1::SyncResponse>(const v1::DbRef&, const ReplicationInfo&)> on_sync;
   std::map<std::string, Calls> calls;  // device -> calls
+  bool merge_syncs_in_stream = true;   // false: a peer that predates it.
   int64_t rows_streamed = 0;
 
   absl::StatusOr<v1::SyncResponse> Sync(const PeerAddress&, const v1::DbRef& ref,
@@ -68,7 +69,7 @@ class FakePeers : public PeerClient {
   }
   absl::StatusOr<UsyncResult> MergeItems(const PeerAddress&, const v1::DbRef& ref, const RowSource& rows,
                                          int64_t point, const std::string&, int per_diff, int max_diffs,
-                                         UsyncResult* acked) override {
+                                         UsyncResult* acked, const std::vector<SyncRecord>* syncs) override {
     ++calls[ref.device()].merge_items;
     UsyncResult r;
     r.point = point;
@@ -81,6 +82,11 @@ class FakePeers : public PeerClient {
       ++r.batches;
     }
     rows_streamed += r.rows_sent;
+    // A peer that merges the syncs in the stream, once every row is sent.
+    if (syncs != nullptr && !syncs->empty() && r.batches < max_diffs && merge_syncs_in_stream) {
+      ++calls[ref.device()].merge_syncs;
+      r.syncs_merged = true;
+    }
     if (acked != nullptr) *acked = r;
     return r;
   }
