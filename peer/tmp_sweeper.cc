@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "common/db/lock_file.h"
 #include "common/paths.h"
@@ -20,6 +21,21 @@ void TmpSweeper::Start() {
 void TmpSweeper::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
+}
+
+bool LooksLikeUpload(absl::string_view name) {
+  if (!name.empty() && name[0] == '.') {
+    // rsync's ".<name>.<6 random characters>".
+    const size_t dot = name.rfind('.');
+    if (dot == 0 || name.size() - dot != 7) return false;
+    name = name.substr(1, dot - 1);
+  }
+  if (name.size() < 38 || name[36] != '-') return false;
+  for (size_t i = 0; i < 36; ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? name[i] != '-' : !absl::ascii_isxdigit(static_cast<unsigned char>(name[i]))) return false;
+  }
+  return true;
 }
 
 int TmpSweeper::SweepOnce() {
@@ -54,6 +70,7 @@ int TmpSweeper::SweepOnce() {
         }
         continue;
       }
+      if (!LooksLikeUpload(name)) continue;  // Another daemon's: reclaim_age, as Swift.
       if (info->mtime_ns >= cutoff_ns || info->ctime_ns >= cutoff_ns) continue;
       if (env_->RemoveFile(path).ok()) {
         LOG(INFO) << "removed an upload nobody claimed for " << absl::FormatDuration(max_age_) << ": " << path;

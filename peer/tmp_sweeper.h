@@ -6,7 +6,12 @@
 // died are removed the same way, once they stop changing. Swift leaves both
 // for reclaim_age (a week); dbrepl sweeps them after `max_age` without a
 // change (the sender's rsync has a node_timeout of inactivity anyway), so a
-// node's tmp/ holds only uploads in flight. A private install name
+// node's tmp/ holds only uploads in flight. Only names shaped as a
+// replicator's upload are swept: a database id "<uuid4>-<device>" (Swift's
+// and dbrepl's senders name uploads so), or rsync's temporary file of one.
+// <device>/tmp is shared with Swift's other daemons (an object server's
+// mkstemp files, the sharder's "fresh<uuid>.db"): those, and any other name,
+// are left to the agent's reclaim_age cleanup, as Swift leaves them. A private install name
 // (".*.installing", and its journal) is removed at once unless an install of
 // this process holds it (peer/upload.h UploadInUse). An agent's outbox
 // directory (common/paths.h kOutboxPrefix: hard links staged for one batch
@@ -25,12 +30,16 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/env/env.h"
 
 namespace dbrepl::peer {
+
+// True for "<uuid4>-<device>" and rsync's ".<that>.XXXXXX".
+bool LooksLikeUpload(absl::string_view name);
 
 class TmpSweeper {
  public:

@@ -20,7 +20,13 @@ TEST(TmpSweeperTest, RemovesOnlyUploadsLeftAloneLongerThanMaxAge) {
   std::string devices = absl::StrCat(getenv("TEST_TMPDIR"), "/devices");
   ASSERT_OK(MakeDirs(devices + "/sda/tmp"));
   ASSERT_OK(MakeDirs(devices + "/sdb"));  // No tmp/ at all: fine.
-  for (const char* name : {"sender-id", ".sender-id.Ab12Cd", ".other.0123abcd.installing"}) {
+  const std::string id = "4f1c5a2e-9b7d-4c3e-8a1f-0123456789ab-sdb";
+  for (const std::string& name :
+       {id, "." + id + ".Ab12Cd", std::string(".other.0123abcd.installing"),
+        // Other daemons' files in the shared tmp/: an object server's
+        // mkstemp, the sharder's fresh database, anything else.
+        std::string("tmpx8a7Kq2"), std::string("fresh4f1c5a2e-9b7d-4c3e-8a1f-0123456789ab.db"),
+        std::string("notes.txt")}) {
     std::ofstream(devices + "/sda/tmp/" + name) << "x";
   }
   testing::FaultInjectionEnv env(Env::Default(), devices);
@@ -28,11 +34,24 @@ TEST(TmpSweeperTest, RemovesOnlyUploadsLeftAloneLongerThanMaxAge) {
   // A private install name nobody in this process holds was abandoned.
   EXPECT_EQ(sweeper.SweepOnce(), 1);
   EXPECT_FALSE(PathExists(devices + "/sda/tmp/.other.0123abcd.installing"));
-  EXPECT_TRUE(PathExists(devices + "/sda/tmp/sender-id")) << "fresh uploads stay";
+  EXPECT_TRUE(PathExists(devices + "/sda/tmp/" + id)) << "fresh uploads stay";
   env.AdvanceClock(absl::Minutes(3));  // Later, without waiting.
   EXPECT_EQ(sweeper.SweepOnce(), 2);
-  EXPECT_FALSE(PathExists(devices + "/sda/tmp/sender-id"));
-  EXPECT_FALSE(PathExists(devices + "/sda/tmp/.sender-id.Ab12Cd"));
+  EXPECT_FALSE(PathExists(devices + "/sda/tmp/" + id));
+  EXPECT_FALSE(PathExists(devices + "/sda/tmp/." + id + ".Ab12Cd"));
+  for (const char* other : {"tmpx8a7Kq2", "fresh4f1c5a2e-9b7d-4c3e-8a1f-0123456789ab.db", "notes.txt"}) {
+    EXPECT_TRUE(PathExists(devices + "/sda/tmp/" + other)) << other << " is not ours to sweep";
+  }
+}
+
+TEST(TmpSweeperTest, UploadNamesAreDatabaseIds) {
+  EXPECT_TRUE(LooksLikeUpload("4f1c5a2e-9b7d-4c3e-8a1f-0123456789ab-sdb1"));
+  EXPECT_TRUE(LooksLikeUpload(".4f1c5a2e-9b7d-4c3e-8a1f-0123456789ab-sdb1.Zx81Qa"));
+  EXPECT_FALSE(LooksLikeUpload("4f1c5a2e-9b7d-4c3e-8a1f-0123456789ab-"));
+  EXPECT_FALSE(LooksLikeUpload("4f1c5a2e_9b7d-4c3e-8a1f-0123456789ab-sdb1"));
+  EXPECT_FALSE(LooksLikeUpload(".4f1c5a2e-9b7d-4c3e-8a1f-0123456789ab-sdb1"));
+  EXPECT_FALSE(LooksLikeUpload("tmpab12cd"));
+  EXPECT_FALSE(LooksLikeUpload(""));
 }
 
 TEST(TmpSweeperTest, AnAbandonedOutboxLosesItsLinksButNeverTheDatabase) {
