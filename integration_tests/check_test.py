@@ -12,46 +12,22 @@ agent answers a dry-run pass (CheckPass) that says the same of its node's
 databases and changes nothing, and `dbreplctl recon` reads the nodes' agent
 daemons like swift-recon --replication.
 
-Usage: check_test.py PEER AGENT DBREPLCTL FAULT_SOAK_PY (Debian's python3).
+Usage: swift_cluster_test.sh check_test.py PEER AGENT DBREPLCTL.
 """
 
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-os.environ.setdefault('SOAK_NODES', '3')
-os.environ.setdefault('SOAK_DEVICES', '2')
-os.environ.setdefault('SOAK_PART_POWER', '3')
-os.environ['SOAK_IP_PREFIX'] = '127.0.%d' % (100 + os.getpid() % 30)
+import swift_cluster
 
-PEER, AGENT, CTL, SOAK_PY = [os.path.abspath(a) for a in sys.argv[1:5]]
-spec = importlib.util.spec_from_file_location('fault_soak', SOAK_PY)
-soak = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(soak)
+soak, Swift = swift_cluster.load('check', ip_base=100, devices=2, part_power=3, policies=2)
 
-soak.PEER, soak.AGENT, soak.CTL = PEER, AGENT, CTL
-soak.WORK = tempfile.mkdtemp(prefix='dbrepl-check-', dir=os.environ.get('TEST_TMPDIR'))
-soak.SWIFT_DIR = os.path.join(soak.WORK, 'etc', 'swift')
-os.makedirs(soak.SWIFT_DIR)
-with open(os.path.join(soak.SWIFT_DIR, 'swift.conf'), 'w') as f:
-    f.write('[swift-hash]\nswift_hash_path_prefix = soak-prefix\nswift_hash_path_suffix = soak-suffix\n'
-            '[storage-policy:0]\nname = gold\ndefault = yes\n[storage-policy:1]\nname = silver\n')
-soak.import_swift()
-Swift = soak.Swift
-
-FAILURES = []
-
-
-def check(cond, msg):
-    if not cond:
-        FAILURES.append(msg)
-        print('FAIL: ' + msg, flush=True)
+check = FAILURES = swift_cluster.Checks()
 
 
 def ts(n):
@@ -82,7 +58,7 @@ def tree_digest(root):
 
 
 def run_check(*extra):
-    r = subprocess.run([CTL, 'check', os.path.join(soak.SWIFT_DIR, 'container.ring.gz'), '--json'] + list(extra),
+    r = subprocess.run([soak.CTL, 'check', os.path.join(soak.SWIFT_DIR, 'container.ring.gz'), '--json'] + list(extra),
                        capture_output=True, text=True, timeout=120)
     try:
         out = json.loads(r.stdout)
@@ -164,7 +140,7 @@ def main():
             cluster.start_agent(n, 'container')
         seen = {}
         for n in cluster.nodes:
-            r = subprocess.run([CTL, 'dry-run', cluster.admin(n, 'container'), '--json'], capture_output=True,
+            r = subprocess.run([soak.CTL, 'dry-run', cluster.admin(n, 'container'), '--json'], capture_output=True,
                                text=True, timeout=120)
             check(r.returncode == 1, 'dry-run on node %d exited %d: %s' % (n.idx, r.returncode, r.stderr))
             dry = json.loads(r.stdout) if r.stdout.strip() else {'databases': []}
@@ -185,7 +161,7 @@ def main():
         check(before == after, 'the dry runs changed files')
 
         # One database by name, and a human report.
-        r = subprocess.run([CTL, 'check', os.path.join(soak.SWIFT_DIR, 'container.ring.gz'), 'a/behind',
+        r = subprocess.run([soak.CTL, 'check', os.path.join(soak.SWIFT_DIR, 'container.ring.gz'), 'a/behind',
                             '--swift-dir', soak.SWIFT_DIR], capture_output=True, text=True, timeout=60)
         check(r.returncode == 1 and 'a/behind: differs (rows)' in r.stdout and '1 container databases' in r.stdout,
               'check a/behind: %d %s %s' % (r.returncode, r.stdout, r.stderr))
@@ -212,16 +188,16 @@ def main():
                 break
             time.sleep(0.2)  # poll a real condition (a pass completed), with a deadline
         addrs = [cluster.admin(n, 'container') for n in cluster.nodes]
-        r = subprocess.run([CTL, 'recon'] + addrs + ['--json'], capture_output=True, text=True, timeout=60)
+        r = subprocess.run([soak.CTL, 'recon'] + addrs + ['--json'], capture_output=True, text=True, timeout=60)
         rec = json.loads(r.stdout) if r.stdout.strip() else {}
         check(r.returncode == 0 and rec.get('reported') == 3 and rec.get('no_result') == 0,
               'recon: %d %s %s' % (r.returncode, r.stdout[-400:], r.stderr))
         check(rec.get('replication_failure', {}).get('total') == 0, 'recon failures: %s' % rec.get('replication_failure'))
         check(rec.get('oldest_completion') and rec['oldest_completion']['agent'] in addrs, 'recon oldest: %s' % rec)
-        r = subprocess.run([CTL, 'recon'] + addrs, capture_output=True, text=True, timeout=60)
+        r = subprocess.run([soak.CTL, 'recon'] + addrs, capture_output=True, text=True, timeout=60)
         check('Oldest completion was' in r.stdout and '[replication_time]' in r.stdout, 'recon text: %s' % r.stdout)
         cluster.nodes[1].agents['container'].stop()
-        r = subprocess.run([CTL, 'recon'] + addrs + ['--json', '--timeout', '3'], capture_output=True, text=True,
+        r = subprocess.run([soak.CTL, 'recon'] + addrs + ['--json', '--timeout', '3'], capture_output=True, text=True,
                            timeout=60)
         rec = json.loads(r.stdout) if r.stdout.strip() else {}
         check(r.returncode == 1 and rec.get('unreachable') == [addrs[1]], 'recon with an agent down: %d %s' % (
@@ -238,7 +214,7 @@ def main():
         for n in cluster.nodes:
             n.peer.stop()
     # Bad input: a clear error.
-    r = subprocess.run([CTL, 'check', os.path.join(soak.WORK, 'nope.ring.gz')], capture_output=True, text=True)
+    r = subprocess.run([soak.CTL, 'check', os.path.join(soak.WORK, 'nope.ring.gz')], capture_output=True, text=True)
     check(r.returncode != 0 and 'dbreplctl check' in r.stderr, 'missing ring: %d %s' % (r.returncode, r.stderr))
     print('check_test: %d databases, %d failures' % (len(names), len(FAILURES)), flush=True)
     if FAILURES:

@@ -21,49 +21,24 @@ X-Container-Sync-To and -Key set is linked where Swift's container-sync
 daemon looks (ContainerSyncStore lists it on every node holding it), and one
 with an empty key is not.
 
-Usage: policy_test.py PEER AGENT DBREPLCTL FAULT_SOAK_PY (Debian's python3).
+Usage: swift_cluster_test.sh policy_test.py PEER AGENT DBREPLCTL.
 """
 
 import functools
-import importlib.util
 import os
 import random
 import subprocess
 import sys
-import tempfile
 
-os.environ.setdefault('SOAK_NODES', '3')
-os.environ.setdefault('SOAK_DEVICES', '1')
-os.environ.setdefault('SOAK_PART_POWER', '3')
-os.environ['SOAK_IP_PREFIX'] = '127.0.%d' % (60 + os.getpid() % 30)
+import swift_cluster
 
-PEER, AGENT, CTL, SOAK_PY = [os.path.abspath(a) for a in sys.argv[1:5]]
-spec = importlib.util.spec_from_file_location('fault_soak', SOAK_PY)
-soak = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(soak)
-
-soak.PEER, soak.AGENT, soak.CTL = PEER, AGENT, CTL
-soak.WORK = tempfile.mkdtemp(prefix='dbrepl-policy-', dir=os.environ.get('TEST_TMPDIR'))
-soak.SWIFT_DIR = os.path.join(soak.WORK, 'etc', 'swift')
-os.makedirs(soak.SWIFT_DIR)
-with open(os.path.join(soak.SWIFT_DIR, 'swift.conf'), 'w') as f:
-    f.write('[swift-hash]\nswift_hash_path_prefix = soak-prefix\nswift_hash_path_suffix = soak-suffix\n'
-            '[storage-policy:0]\nname = gold\ndefault = yes\n[storage-policy:1]\nname = silver\n'
-            '[storage-policy:2]\nname = bronze\n')
-soak.import_swift()
-Swift = soak.Swift
+soak, Swift = swift_cluster.load('policy', ip_base=60, devices=1, part_power=3, policies=3)
 from swift.container.reconciler import (cmp_policy_info, get_reconciler_container_name,  # noqa: E402
                                         get_row_to_q_entry_translator, MISPLACED_OBJECTS_ACCOUNT)
 from swift.container.sync_store import ContainerSyncStore  # noqa: E402
 
 SEED = int(os.environ.get('POLICY_SEED', '7'))
-FAILURES = []
-
-
-def check(cond, msg):
-    if not cond:
-        FAILURES.append(msg)
-        print('FAIL: ' + msg, flush=True)
+check = FAILURES = swift_cluster.Checks()
 
 
 def ts(n):

@@ -18,44 +18,21 @@ an epoch file, nothing of the sharded copy may change, and the agents say
 so in their logs. Swift's broker must still read every sharded copy with
 the state it had.
 
-Usage: sharding_test.py PEER AGENT DBREPLCTL FAULT_SOAK_PY (Debian's python3).
+Usage: swift_cluster_test.sh sharding_test.py PEER AGENT DBREPLCTL.
 """
 
 import hashlib
-import importlib.util
 import os
 import subprocess
 import sys
-import tempfile
 
-os.environ.setdefault('SOAK_NODES', '3')
-os.environ.setdefault('SOAK_DEVICES', '1')
-os.environ.setdefault('SOAK_PART_POWER', '2')
-os.environ['SOAK_IP_PREFIX'] = '127.0.%d' % (20 + os.getpid() % 30)
+import swift_cluster
 
-PEER, AGENT, CTL, SOAK_PY = [os.path.abspath(a) for a in sys.argv[1:5]]
-spec = importlib.util.spec_from_file_location('fault_soak', SOAK_PY)
-soak = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(soak)
-
-soak.PEER, soak.AGENT, soak.CTL = PEER, AGENT, CTL
-soak.WORK = tempfile.mkdtemp(prefix='dbrepl-sharding-', dir=os.environ.get('TEST_TMPDIR'))
-soak.SWIFT_DIR = os.path.join(soak.WORK, 'etc', 'swift')
-os.makedirs(soak.SWIFT_DIR)
-with open(os.path.join(soak.SWIFT_DIR, 'swift.conf'), 'w') as f:
-    f.write('[swift-hash]\nswift_hash_path_prefix = soak-prefix\nswift_hash_path_suffix = soak-suffix\n')
-soak.import_swift()
-Swift = soak.Swift
+soak, Swift = swift_cluster.load('sharding', ip_base=20, devices=1, part_power=2, policies=1)
 from swift.common.utils import ShardRange  # noqa: E402
 from swift.container.backend import SHARDED, SHARDING, UNSHARDED  # noqa: E402
 
-FAILURES = []
-
-
-def check(cond, msg):
-    if not cond:
-        FAILURES.append(msg)
-        print('FAIL: ' + msg, flush=True)
+check = FAILURES = swift_cluster.Checks()
 
 
 def ts(n):
