@@ -25,7 +25,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "common/config/swift_conf.h"
 #include "common/db_type.h"
 #include "common/errors.h"
 #include "common/hash_path.h"
@@ -38,6 +37,7 @@
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "tools/ctl_command.h"
+#include "tools/ctl_ring_args.h"
 
 namespace dbrepl::ctl {
 namespace {
@@ -48,6 +48,13 @@ struct Totals {
   int64_t databases = 0, consistent = 0, differ = 0, missing_replicas = 0, handoff_copies = 0, sharded = 0,
           unreadable = 0;
 };
+
+Json TotalsJson(const Totals& t) {
+  return Json{{"databases", t.databases},           {"consistent", t.consistent},
+              {"differ", t.differ},                 {"missing_replicas", t.missing_replicas},
+              {"handoff_copies", t.handoff_copies}, {"sharded", t.sharded},
+              {"unreadable", t.unreadable}};
+}
 
 // The JSON form of a check (the keys scripts read; stable).
 Json Render(const v1::DbCheck& c, Totals* totals) {
@@ -152,18 +159,7 @@ absl::Status Check(const CtlArgs& args) {
   }
   if (pos.empty() || pos.size() > 3) return absl::InvalidArgumentError("check takes RING [ACCOUNT [CONTAINER]]");
   const std::string& path = pos[0];
-  DbType type;
-  if (args.Has("type")) {
-    absl::optional<DbType> t = ParseDbType(args.Get("type"));
-    if (!t.has_value()) return absl::InvalidArgumentError("--type must be account or container");
-    type = *t;
-  } else if (path.find("account") != std::string::npos) {
-    type = DbType::kAccount;
-  } else if (path.find("container") != std::string::npos) {
-    type = DbType::kContainer;
-  } else {
-    return absl::InvalidArgumentError("cannot tell the database type from the ring's name; give --type");
-  }
+  ASSIGN_OR_RETURN(DbType type, RingType(args, path));
   ASSIGN_OR_RETURN(std::unique_ptr<Ring> ring, Ring::Load(path));
   ASSIGN_OR_RETURN(int64_t per_diff, args.GetInt("per_diff", 1000));
   ASSIGN_OR_RETURN(double timeout, args.GetDouble("timeout", 60));
@@ -187,12 +183,7 @@ absl::Status Check(const CtlArgs& args) {
     if (type == DbType::kAccount && !container.empty()) {
       return absl::InvalidArgumentError("an account ring places accounts; give no CONTAINER");
     }
-    HashPathConfig hash_config;
-    if (args.Has("hash_path_prefix") || args.Has("hash_path_suffix")) {
-      hash_config = HashPathConfig{args.Get("hash_path_prefix"), args.Get("hash_path_suffix")};
-    } else {
-      ASSIGN_OR_RETURN(hash_config, LoadHashPathConfig(SwiftConfPath(args.Get("swift_dir", "/etc/swift"))));
-    }
+    ASSIGN_OR_RETURN(HashPathConfig hash_config, HashConfig(args));
     partitions = {ring->GetPart(hash_config, pos[1], container)};
     hashes = {HashPath(hash_config, pos[1], container)};
   }
@@ -227,13 +218,7 @@ absl::Status Check(const CtlArgs& args) {
     Json out;
     out["type"] = std::string(ServerType(type));
     out["databases"] = std::move(dbs);
-    out["totals"] = Json{{"databases", totals.databases},
-                         {"consistent", totals.consistent},
-                         {"differ", totals.differ},
-                         {"missing_replicas", totals.missing_replicas},
-                         {"handoff_copies", totals.handoff_copies},
-                         {"sharded", totals.sharded},
-                         {"unreadable", totals.unreadable}};
+    out["totals"] = TotalsJson(totals);
     out["unreachable"] = unreachable;
     std::cout << out.dump(2) << "\n";
   } else {
@@ -275,13 +260,7 @@ absl::Status DryRun(const CtlArgs& args) {
   RETURN_IF_ERROR(FromGrpcStatus(reader->Finish(), ctx));
   if (args.Has("json")) {
     std::cout << Json{{"databases", std::move(dbs)},
-                      {"totals", Json{{"databases", totals.databases},
-                                      {"consistent", totals.consistent},
-                                      {"differ", totals.differ},
-                                      {"missing_replicas", totals.missing_replicas},
-                                      {"handoff_copies", totals.handoff_copies},
-                                      {"sharded", totals.sharded},
-                                      {"unreadable", totals.unreadable}}}}
+                      {"totals", TotalsJson(totals)}}
                      .dump(2)
               << "\n";
   } else {

@@ -26,6 +26,7 @@
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "tools/ctl_command.h"
+#include "tools/ctl_ring_args.h"
 
 namespace dbrepl::ctl {
 namespace {
@@ -60,18 +61,7 @@ absl::Status Handoffs(const CtlArgs& args) {
   RETURN_IF_ERROR(args.CheckKnown({"devices", "ip", "type", "json"}));
   if (args.positional().size() != 1) return absl::InvalidArgumentError("handoffs takes one RING path");
   const std::string& path = args.positional()[0];
-  DbType type;
-  if (args.Has("type")) {
-    absl::optional<DbType> t = ParseDbType(args.Get("type"));
-    if (!t.has_value()) return absl::InvalidArgumentError("--type must be account or container");
-    type = *t;
-  } else if (path.find("account") != std::string::npos) {
-    type = DbType::kAccount;
-  } else if (path.find("container") != std::string::npos) {
-    type = DbType::kContainer;
-  } else {
-    return absl::InvalidArgumentError("cannot tell the database type from the ring's name; give --type");
-  }
+  ASSIGN_OR_RETURN(DbType type, RingType(args, path));
   ASSIGN_OR_RETURN(std::unique_ptr<Ring> ring, Ring::Load(path));
   const std::string devices = args.Get("devices", "/srv/node");
   const std::string ip = args.Get("ip");
