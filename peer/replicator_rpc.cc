@@ -19,6 +19,8 @@ namespace dbrepl::peer {
 namespace {
 
 constexpr int kFoldBatch = 1000;
+// The peer never reclaims; a state's reclaim time is not used here.
+constexpr double kNoReclaim = 1e12;
 
 // Corruption found while opening or reading: the broker has quarantined the
 // database; the sender should treat it as missing and ship a fresh copy.
@@ -52,12 +54,14 @@ absl::Status ValidateDbBasename(const std::string& basename, const std::string& 
 
 bool Exists(Env* env, const std::string& path) { return env->Lstat(path).ok(); }
 
-// Swift's container sharding in play for `db` (see ShardingInPlay): either an
-// epoch file in its hash dir, or `info` (if given) says so. dbrepl changes
-// nothing of such a database and installs nothing beside it.
+// Swift's container sharding in play for `db` (see ShardingInPlay): `info`
+// says so if given (its db_state comes from the hash dir's files), else an
+// epoch file in the hash dir does. dbrepl changes nothing of such a database
+// and installs nothing beside it.
 absl::Status RefuseSharding(const LocatedDb& db, const ReplicationInfo* info) {
   if (db.type != DbType::kContainer) return absl::OkStatus();
-  if (info != nullptr && ShardingInPlay(*info)) {
+  if (info != nullptr) {
+    if (!ShardingInPlay(*info)) return absl::OkStatus();
     return DbShardedError(absl::StrCat("container ", db.LogName(), " is ", info->db_state,
                                        info->shard_max_row >= 0 ? " with shard ranges" : "",
                                        "; dbrepl does not replicate sharded containers"));
@@ -158,8 +162,6 @@ absl::StatusOr<std::vector<PartitionAnswer>> ReplicatorRpc::SyncPartition(const 
   RETURN_IF_ERROR(PrepareTmpDir(partition));
   std::vector<PartitionAnswer> answers(entries.size());
   const std::string hash_dir_base = Dirname(Dirname(Dirname(partition.db_file)));  // .../<datadir>/<part>
-  // The peer never reclaims; the state's reclaim time is not used here.
-  constexpr double kNoReclaim = 1e12;
   for (size_t i = 0; i < entries.size(); ++i) {
     const PartitionEntry& e = entries[i];
     PartitionAnswer& a = answers[i];
@@ -312,13 +314,24 @@ int ReplicatorRpc::FlushPendingPoints(absl::Duration min_age, int max_databases)
 absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenForMerge(const LocatedDb& db,
                                                                             absl::Time deadline) {
   RETURN_IF_ERROR(PrepareTmpDir(db));
-  ASSIGN_OR_RETURN(std::unique_ptr<DatabaseBroker> broker, OpenExisting(db, deadline));
   if (db.type == DbType::kContainer) {
-    absl::StatusOr<ReplicationInfo> info = broker->GetReplicationInfo();
-    if (!info.ok()) return AsMissingIfCorrupt(info.status(), db);
-    RETURN_IF_ERROR(RefuseSharding(db, &*info));
+    // Sharding refused from the state cache: the handshake has just read
+    // this database, so this is two stats, not a second read of its info.
+    RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
+    absl::StatusOr<StateCache::Result> read = cache_.Read(db.type, db.db_file, OptionsFor(deadline), kNoReclaim);
+    if (read.ok()) {
+      if (read->state.sharding) {
+        return DbShardedError(absl::StrCat("container ", db.LogName(),
+                                           " is sharding or has shard ranges; dbrepl does not replicate sharded "
+                                           "containers"));
+      }
+      if (read->broker != nullptr) return std::move(read->broker);
+    } else if (read.status().code() == absl::StatusCode::kDataLoss) {
+      return AsMissingIfCorrupt(read.status(), db);  // Quarantined by that read.
+    }
+    // Not readable through the cache: OpenExisting says why (or succeeds).
   }
-  return broker;
+  return OpenExisting(db, deadline);
 }
 
 absl::Status ReplicatorRpc::MergeSyncs(const LocatedDb& db, const std::vector<SyncRecord>& syncs,

@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/db/db_files.h"
 #include "common/db/metadata.h"
 #include "common/db/migrations.h"
 #include "common/db/object_merge.h"
@@ -93,22 +92,9 @@ absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfo() {
   return info;
 }
 
-std::string DbStateOf(const std::string& db_file, int64_t shard_max_row) {
-  const std::string base = PythonBasename(db_file);
-  const std::string hash = base.substr(0, std::min(base.find('_'), base.rfind('.')));
-  const std::vector<std::string> files = GetDbFiles(PythonDirname(db_file), hash);
-  if (files.size() > 1) return "sharding";
-  if (base == hash + ".db") return "unsharded";
-  // The epoch file alone. Swift tells sharded from collapsed (and from an
-  // epoch that is not its own shard range's) by the shard ranges; what
-  // matters here is that it is not "unsharded".
-  return shard_max_row >= 0 ? "sharded" : "collapsed";
-}
-
 absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfoLocked() {
   ASSIGN_OR_RETURN(ReplicationInfo info, ReadInfo());
   ASSIGN_OR_RETURN(info.shard_max_row, MaxRowOf("shard_range"));
-  info.db_state = DbStateOf(db_file(), info.shard_max_row);
   return info;
 }
 

@@ -17,10 +17,6 @@
 
 namespace dbrepl {
 
-// Swift's get_db_state() for the container file `db_file` (see
-// ReplicationInfo::db_state), from the files in its hash dir.
-std::string DbStateOf(const std::string& db_file, int64_t shard_max_row);
-
 class ContainerBroker : public SqliteBroker {
  public:
   ContainerBroker(std::string db_file, const BrokerOptions& options)

@@ -121,19 +121,41 @@ absl::StatusOr<std::string> QuarantineHashDir(const std::string& hash_dir, DbTyp
   return target;
 }
 
-std::vector<std::string> GetDbFiles(const std::string& hash_dir, const std::string& hash) {
-  std::vector<std::string> result;
-  absl::StatusOr<std::vector<std::string>> names = ListDirectory(hash_dir);
-  if (!names.ok()) return result;
-  for (const std::string& name : *names) {
+absl::StatusOr<HashDirFiles> ListHashDir(const std::string& hash_dir, const std::string& hash) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(hash_dir));
+  HashDirFiles out;
+  for (const std::string& name : names) {
+    if (absl::EndsWith(name, ".tmp")) {
+      struct stat st;
+      if (stat(absl::StrCat(hash_dir, "/", name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      const absl::Time t = absl::TimeFromTimespec(st.st_mtim);
+      if (!out.oldest_tmp.has_value() || t < *out.oldest_tmp) out.oldest_tmp = t;
+      continue;
+    }
     auto [stem, ext] = SplitExt(name);
     if (ext != ".db") continue;
     absl::string_view file_hash = stem.substr(0, stem.find('_'));
     if (file_hash != hash) continue;
-    result.push_back(absl::StrCat(hash_dir, "/", name));
+    out.db_files.push_back(absl::StrCat(hash_dir, "/", name));
   }
-  std::sort(result.begin(), result.end());
-  return result;
+  std::sort(out.db_files.begin(), out.db_files.end());
+  return out;
+}
+
+std::vector<std::string> GetDbFiles(const std::string& hash_dir, const std::string& hash) {
+  absl::StatusOr<HashDirFiles> files = ListHashDir(hash_dir, hash);
+  return files.ok() ? std::move(files->db_files) : std::vector<std::string>();
+}
+
+std::string DbStateOf(const std::string& db_file, const std::vector<std::string>& files, int64_t shard_max_row) {
+  const std::string base = PythonBasename(db_file);
+  const std::string hash = base.substr(0, std::min(base.find('_'), base.rfind('.')));
+  if (files.size() > 1) return "sharding";
+  if (base == hash + ".db") return "unsharded";
+  // The epoch file alone. Swift tells sharded from collapsed (and from an
+  // epoch that is not its own shard range's) by the shard ranges; what
+  // matters here is that it is not "unsharded".
+  return shard_max_row >= 0 ? "sharded" : "collapsed";
 }
 
 bool HasEpochDbFile(const std::string& hash_dir, const std::string& hash) {
@@ -145,16 +167,8 @@ bool HasEpochDbFile(const std::string& hash_dir, const std::string& hash) {
 }
 
 absl::StatusOr<absl::optional<absl::Time>> OldestTmpFile(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
-  absl::optional<absl::Time> oldest;
-  for (const std::string& name : names) {
-    if (!absl::EndsWith(name, ".tmp")) continue;
-    struct stat st;
-    if (stat(absl::StrCat(dir, "/", name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    absl::Time t = absl::TimeFromTimespec(st.st_mtim);
-    if (!oldest.has_value() || t < *oldest) oldest = t;
-  }
-  return oldest;
+  ASSIGN_OR_RETURN(HashDirFiles files, ListHashDir(dir, ""));
+  return files.oldest_tmp;
 }
 
 absl::StatusOr<int> RemoveTmpFilesOlderThan(const std::string& dir, absl::Time cutoff) {

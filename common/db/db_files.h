@@ -54,11 +54,25 @@ void RemoveTree(const std::string& path);
 // `hash_dir` does not exist.
 absl::StatusOr<std::string> QuarantineHashDir(const std::string& hash_dir, DbType type);
 
+// What one listing of a hash dir says: Swift's get_db_files() (below) and
+// the mtime of the oldest "*.tmp" file (nullopt if none). NOT_FOUND if the
+// directory is missing.
+struct HashDirFiles {
+  std::vector<std::string> db_files;
+  absl::optional<absl::Time> oldest_tmp;
+};
+absl::StatusOr<HashDirFiles> ListHashDir(const std::string& hash_dir, const std::string& hash);
+
 // Swift's get_db_files() on a hash dir: the sorted full paths of the files
 // "<hash>[_<epoch>].db" in `hash_dir` (Swift's parse_db_filename rules: the
 // part before the extension, up to the first '_', must equal `hash`, and the
 // extension must be ".db"). Empty if the directory is missing or unreadable.
 std::vector<std::string> GetDbFiles(const std::string& hash_dir, const std::string& hash);
+
+// Swift's get_db_state() for the container file `db_file` (see
+// ReplicationInfo::db_state), given its hash dir's database files
+// (ListHashDir's db_files) and its shard_range max ROWID.
+std::string DbStateOf(const std::string& db_file, const std::vector<std::string>& db_files, int64_t shard_max_row);
 
 // True if `hash_dir` holds a sharding epoch file "<hash>_<epoch>.db" (any
 // GetDbFiles entry but "<hash>.db"): the container is sharding (both files)

@@ -241,9 +241,17 @@ absl::StatusOr<ReplicationInfo> SqliteBroker::GetReplicationInfo() {
     ASSIGN_OR_RETURN(ReplicationInfo info, ReadInfoLocked());  // Metadata included.
     ASSIGN_OR_RETURN(info.max_row, MaxRowOf(rows_table()));
     RETURN_IF_ERROR(snapshot.Commit());
+    if (type() == DbType::kContainer) info.db_state = DbStateOf(db_file(), HashDir().db_files, info.shard_max_row);
     return info;
   };
   return Guard(read());
+}
+
+HashDirFiles SqliteBroker::HashDir() const {
+  const std::string base = PythonBasename(db_file());
+  const std::string hash = base.substr(0, std::min(base.find('_'), base.rfind('.')));
+  absl::StatusOr<HashDirFiles> files = ListHashDir(PythonDirname(db_file()), hash);
+  return files.ok() ? *std::move(files) : HashDirFiles();
 }
 
 absl::StatusOr<absl::optional<double>> SqliteBroker::OldestTombstoneLocked() {
@@ -314,9 +322,13 @@ absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState(double reclai
     }
     // Leftovers of an interrupted Create() in the hash directory, removed
     // once reclaim_age old (ReclaimTmpFiles).
-    if (absl::StatusOr<absl::optional<absl::Time>> tmp = OldestTmpFile(PythonDirname(db_file())); tmp.ok() &&
-                                                                                                 tmp->has_value()) {
-      due = std::min(due, absl::ToDoubleSeconds(**tmp - absl::UnixEpoch()) + reclaim_age);
+    // One listing of the hash dir for both: the .tmp files and db_state.
+    const HashDirFiles dir = HashDir();
+    if (dir.oldest_tmp.has_value()) {
+      due = std::min(due, absl::ToDoubleSeconds(*dir.oldest_tmp - absl::UnixEpoch()) + reclaim_age);
+    }
+    if (type() == DbType::kContainer) {
+      state.info.db_state = DbStateOf(db_file(), dir.db_files, state.info.shard_max_row);
     }
     state.reclaim_due = std::max(0.0, due - 1);
     RETURN_IF_ERROR(snapshot.Commit());

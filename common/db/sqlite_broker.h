@@ -18,6 +18,7 @@
 
 #include "absl/types/optional.h"
 #include "common/db/broker.h"
+#include "common/db/db_files.h"
 #include "common/db/lock_file.h"
 #include "common/db/schema_info.h"
 #include "common/db/sqlite_connection.h"
@@ -71,6 +72,8 @@ class SqliteBroker : public DatabaseBroker {
   // containers' delete_timestamp) as Unix seconds, inside the caller's
   // transaction; nullopt when there is no tombstone.
   absl::StatusOr<absl::optional<double>> OldestTombstoneLocked();
+  // One listing of this database's hash dir (empty if it cannot be read).
+  HashDirFiles HashDir() const;
   // Swift's _is_deleted(conn), inside the caller's transaction.
   virtual absl::StatusOr<bool> IsDeletedLocked() = 0;
   // Swift's _newid(conn), inside the caller's transaction.
