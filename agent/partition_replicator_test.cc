@@ -17,10 +17,7 @@ TEST_F(PartitionReplicatorTest, InSyncDatabasesCostOneCallPerPeerAndNoSqliteOnce
   int64_t part = Partition("c");
   int me = Primaries(part)[0];
   std::string a = MakeDb(me, "c", 5, part);
-  std::string b;
-  for (int k = 0; b.empty(); ++k) {
-    if (Partition(absl::StrCat("x", k)) == part) b = MakeDb(me, absl::StrCat("x", k), 3, part);
-  }
+  std::string b = MakeDbIn(part, me, 3);
   PeersInSync();
   std::vector<DbOutcome> out = Pass({a, b}, part, me);
   ASSERT_EQ(out.size(), 2u);
@@ -44,15 +41,9 @@ TEST_F(PartitionReplicatorTest, WhatPeersLackIsShippedInOneBatchPerPeerAndWhatDi
   int64_t part = Partition("c");
   int me = Primaries(part)[0];
   std::string a = MakeDb(me, "c", 5, part);
-  std::string b;
-  for (int k = 0; b.empty(); ++k) {
-    if (Partition(absl::StrCat("x", k)) == part) b = MakeDb(me, absl::StrCat("x", k), 3, part);
-  }
+  std::string b = MakeDbIn(part, me, 3);
   const std::string b_hash = HashOf(b);
-  std::string c;
-  for (int k = 1000; c.empty(); ++k) {
-    if (Partition(absl::StrCat("x", k)) == part) c = MakeDb(me, absl::StrCat("x", k), 2, part);
-  }
+  std::string c = MakeDbIn(part, me, 2, "x", 1000);
   const std::string c_hash = HashOf(c);
   peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
     v1::SyncPartitionResponse resp;
@@ -171,10 +162,7 @@ TEST_F(PartitionReplicatorTest, AShardedContainerStaysOffTheFastPath) {
   int64_t part = Partition("c");
   int me = Primaries(part)[0];
   std::string plain = MakeDb(me, "c", 5, part);
-  std::string ranged;
-  for (int k = 0; ranged.empty(); ++k) {
-    if (Partition(absl::StrCat("x", k)) == part) ranged = MakeDb(me, absl::StrCat("x", k), 3, part);
-  }
+  std::string ranged = MakeDbIn(part, me, 3);
   AddShardRange(ranged);
   PeersInSync();
   int digests = 0;
@@ -200,20 +188,7 @@ TEST_F(PartitionReplicatorTest, RowsAPeerLacksAreStreamedWithoutAPerDatabaseSync
   // for us where they stopped; one has far fewer (rsync_then_merge: Swift's
   // per-database path).
   const std::string far = absl::StrCat("d", Primaries(part)[2]);
-  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
-    v1::SyncPartitionResponse resp;
-    for (const v1::DbDigest& d : req.dbs()) {
-      v1::PeerDbState* a = resp.add_dbs();
-      a->set_presence(v1::PeerDbState::PRESENT);
-      a->set_id("id-" + req.device());
-      const int64_t behind = req.device() == far ? d.max_row() - 25 : d.max_row() - 10;
-      a->set_max_row(behind);
-      a->set_point(behind);
-      a->set_rows_hash_equal(false);
-      a->set_state_equal(true);
-    }
-    return resp;
-  };
+  PeersBehind(10, {{far, 25}});
   peers_.on_sync = [&](const v1::DbRef& ref, const ReplicationInfo& info) -> absl::StatusOr<v1::SyncResponse> {
     return Answer(info, info.max_row - 25, info.max_row - 25, "other", "id-" + ref.device());
   };
@@ -228,19 +203,7 @@ TEST_F(PartitionReplicatorTest, RowsAPeerLacksAreStreamedWithoutAPerDatabaseSync
   peers_.calls.clear();
   peers_.rows_streamed = 0;
   const std::string near = absl::StrCat("d", Primaries(part)[1]);
-  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
-    v1::SyncPartitionResponse resp;
-    for (const v1::DbDigest& d : req.dbs()) {
-      v1::PeerDbState* a = resp.add_dbs();
-      a->set_presence(v1::PeerDbState::PRESENT);
-      a->set_id("id-" + req.device());
-      a->set_max_row(d.max_row() - 10);
-      a->set_point(d.max_row() - 10);
-      a->set_rows_hash_equal(false);
-      a->set_state_equal(true);
-    }
-    return resp;
-  };
+  PeersBehind(10);
   out = Pass({path}, part, me);
   EXPECT_EQ(SyncCalls(), 0);
   EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kDiff, PeerResult::kDiff));

@@ -258,6 +258,34 @@ class PartitionReplicatorTest : public DbReplicatorTest {
       return resp;
     };
   }
+  // A peer `behind` rows behind on every database (its point for us where
+  // it stopped), its timestamps and metadata equal to ours; `behind_on`
+  // overrides that per device.
+  void PeersBehind(int64_t behind, std::map<std::string, int64_t> behind_on = {}) {
+    peers_.on_sync_partition = [behind, behind_on](const v1::SyncPartitionRequest& req) {
+      const auto it = behind_on.find(req.device());
+      const int64_t lag = it == behind_on.end() ? behind : it->second;
+      v1::SyncPartitionResponse resp;
+      for (const v1::DbDigest& d : req.dbs()) {
+        v1::PeerDbState* a = resp.add_dbs();
+        a->set_presence(v1::PeerDbState::PRESENT);
+        a->set_id("id-" + req.device());
+        a->set_max_row(d.max_row() - lag);
+        a->set_point(d.max_row() - lag);
+        a->set_rows_hash_equal(false);
+        a->set_state_equal(true);
+      }
+      return resp;
+    };
+  }
+  // A container named "<prefix><k>" (the first k from `first` whose ring
+  // partition is `part`) with `rows` rows on device `dev`.
+  std::string MakeDbIn(int64_t part, int dev, int rows, const std::string& prefix = "x", int first = 0) {
+    for (int k = first;; ++k) {
+      const std::string name = absl::StrCat(prefix, k);
+      if (Partition(name) == part) return MakeDb(dev, name, rows, part);
+    }
+  }
   std::vector<DbOutcome> Pass(const std::vector<std::string>& paths, int64_t part, int dev) {
     std::vector<WalkItem> items;
     for (const std::string& path : paths) items.push_back(WalkItem{part, path, dev, absl::StrCat("d", dev)});
