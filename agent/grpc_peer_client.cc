@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_convert.h"
 #include "common/status_macros.h"
@@ -114,6 +115,58 @@ absl::StatusOr<v1::SyncPartitionResponse> GrpcPeerClient::SyncPartition(const Pe
   return resp;
 }
 
+std::vector<absl::StatusOr<v1::SyncPartitionResponse>> GrpcPeerClient::SyncPartitions(
+    const PeerAddress& peer, const std::vector<v1::SyncPartitionRequest>& partitions) {
+  const std::string target = peer.ToString();
+  {
+    absl::MutexLock lock(&mu_);
+    if (without_sync_partitions_.count(target) > 0) return PeerClient::SyncPartitions(peer, partitions);
+  }
+  v1::SyncPartitionsRequest request;
+  int64_t dbs = 0;
+  for (const v1::SyncPartitionRequest& p : partitions) {
+    *request.add_partitions() = p;
+    dbs += p.dbs_size();
+  }
+  v1::SyncPartitionsResponse resp;
+  grpc::ClientContext ctx;
+  // A cold peer reads every database named: allow for that beyond one call.
+  Prepare(&ctx, options_.node_timeout * (1 + static_cast<int>(dbs / 1000)));
+  absl::Status status = FromGrpcStatus(StubFor(peer)->SyncPartitions(&ctx, request, &resp), ctx);
+  if (status.code() == absl::StatusCode::kUnimplemented) {
+    LOG(INFO) << "peer " << target << " has no SyncPartitions; asking partition by partition";
+    {
+      absl::MutexLock lock(&mu_);
+      without_sync_partitions_.insert(target);
+    }
+    return PeerClient::SyncPartitions(peer, partitions);
+  }
+  if (status.ok() && resp.partitions_size() != request.partitions_size()) {
+    status = absl::InternalError(absl::StrCat("SyncPartitions to ", target, ": ", resp.partitions_size(),
+                                              " answers for ", request.partitions_size(), " partitions"));
+  }
+  std::vector<absl::StatusOr<v1::SyncPartitionResponse>> results;
+  results.reserve(partitions.size());
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    if (!status.ok()) {
+      results.push_back(status);
+      continue;
+    }
+    v1::PartitionHandshake* h = resp.mutable_partitions(static_cast<int>(i));
+    if (h->code() != 0) {
+      absl::Status entry(static_cast<absl::StatusCode>(h->code()), h->message());
+      absl::optional<ErrorReason> reason = ParseErrorReason(h->reason());
+      results.push_back(reason.has_value() ? WithReason(entry, *reason) : entry);
+    } else if (h->answer().dbs_size() != partitions[i].dbs_size()) {
+      results.push_back(absl::InternalError(absl::StrCat("SyncPartitions to ", target, ": ", h->answer().dbs_size(),
+                                                         " answers for ", partitions[i].dbs_size(), " databases")));
+    } else {
+      results.push_back(std::move(*h->mutable_answer()));
+    }
+  }
+  return results;
+}
+
 absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, const v1::DbRef& ref,
                                                        const RowSource& rows, int64_t point,
                                                        const std::string& source_id, int per_diff, int max_diffs,
@@ -132,9 +185,13 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
     ~DisarmOnExit() { w->Disarm(ctx); }
   } disarm{&watchdog_, &ctx};
 
-  // ROWIDs and sizes of batches written but not yet acknowledged; a size of
-  // -1 is the message carrying the syncs.
-  std::deque<std::pair<int64_t, int64_t>> in_flight;
+  // Messages written but not yet acknowledged.
+  struct InFlight {
+    int64_t point;  // The last ROWID sent so far.
+    int64_t rows;   // In this message.
+    bool syncs;     // It carries the sync table.
+  };
+  std::deque<InFlight> in_flight;
   bool syncs_sent = false;
   int sent = 0;
   int64_t next_point = point;
@@ -151,11 +208,11 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
       stalled = stalled || absl::Now() >= due;
       return false;
     }
-    if (in_flight.front().second < 0) {
-      result.syncs_merged = ack.syncs_merged();
-    } else {
-      result.point = in_flight.front().first;
-      result.rows_sent += in_flight.front().second;
+    const InFlight& f = in_flight.front();
+    if (f.syncs) result.syncs_merged = ack.syncs_merged();
+    if (f.rows > 0) {
+      result.point = f.point;
+      result.rows_sent += f.rows;
       ++result.batches;
     }
     in_flight.pop_front();
@@ -182,6 +239,14 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
         req.set_source_id(source_id);
       }
       AppendRows(*batch, &req);
+      // A short batch is the last: nothing followed it when it was read,
+      // after the sync table was. The table rides with it, one transaction
+      // on the peer for both.
+      const bool last = static_cast<int>(batch->size()) < per_diff;
+      const bool with_syncs = last && syncs != nullptr && !syncs->empty();
+      if (with_syncs) {
+        for (const SyncRecord& s : *syncs) ToProto(s, req.add_syncs());
+      }
       arm(absl::Now() + options_.node_timeout);
       bool wrote = stream->Write(req);
       watchdog_.Disarm(&ctx);
@@ -190,8 +255,13 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
         break;
       }
       next_point = batch->last_rowid();
-      in_flight.emplace_back(next_point, static_cast<int64_t>(batch->size()));
+      in_flight.push_back(InFlight{next_point, static_cast<int64_t>(batch->size()), with_syncs});
       ++sent;
+      if (with_syncs) syncs_sent = true;
+      if (last) {
+        more = false;
+        break;
+      }
     }
     if (!more && !broken && !syncs_sent && syncs != nullptr && !syncs->empty() && local_error.ok()) {
       // Every row is out: the syncs follow, on the same stream.
@@ -206,7 +276,7 @@ absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, 
       watchdog_.Disarm(&ctx);
       if (!wrote) break;
       syncs_sent = true;
-      in_flight.emplace_back(next_point, -1);
+      in_flight.push_back(InFlight{next_point, 0, true});
     }
     if (broken || in_flight.empty()) break;
     if (!read_ack()) broken = true;

@@ -17,6 +17,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -47,6 +48,10 @@ class GrpcPeerClient final : public PeerClient {
                                         const ReplicationInfo& info) override;
   absl::StatusOr<v1::SyncPartitionResponse> SyncPartition(const PeerAddress& peer,
                                                           const v1::SyncPartitionRequest& request) override;
+  // One SyncPartitions call; a peer that answers UNIMPLEMENTED (an older
+  // one) is remembered and asked partition by partition from then on.
+  std::vector<absl::StatusOr<v1::SyncPartitionResponse>> SyncPartitions(
+      const PeerAddress& peer, const std::vector<v1::SyncPartitionRequest>& partitions) override;
   absl::StatusOr<UsyncResult> MergeItems(const PeerAddress& peer, const v1::DbRef& ref, const RowSource& rows,
                                          int64_t point, const std::string& source_id, int per_diff, int max_diffs,
                                          UsyncResult* acked, const std::vector<SyncRecord>* syncs) override;
@@ -76,6 +81,8 @@ class GrpcPeerClient final : public PeerClient {
   std::shared_ptr<grpc::ChannelCredentials> credentials_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<v1::ReplicationPeer::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
+  // Peers (by address) that answered SyncPartitions with UNIMPLEMENTED.
+  std::set<std::string> without_sync_partitions_ ABSL_GUARDED_BY(mu_);
   // Cancels a MergeItems stream whose batch is not acknowledged in time.
   Watchdog watchdog_;
 };

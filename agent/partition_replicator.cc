@@ -42,6 +42,7 @@ struct PartitionReplicator::Group {
   int64_t partition;
   std::vector<RingNode> targets;
   std::vector<bool> different_region;  // Per target.
+  size_t first = 0, end = 0;           // Its candidates: [first, end).
 };
 
 // The databases one peer device lacks, from one local device.
@@ -77,9 +78,10 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
            items[end].node_id == items[begin].node_id) {
       ++end;
     }
-    Handshake(items, begin, end, *ring, &groups, &candidates, &outcomes, &done);
+    Gather(items, begin, end, *ring, &groups, &candidates, &outcomes, &done);
     begin = end;
   }
+  Handshake(items, groups, &candidates);
 
   // Whole files for the peers that lack them: one batch per (local device,
   // peer device) across every partition of the chunk.
@@ -194,9 +196,9 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
   return outcomes;
 }
 
-void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
-                                    std::vector<Group>* groups, std::vector<Candidate>* candidates,
-                                    std::vector<DbOutcome>* outcomes, std::vector<bool>* done) {
+void PartitionReplicator::Gather(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
+                                 std::vector<Group>* groups, std::vector<Candidate>* candidates,
+                                 std::vector<DbOutcome>* outcomes, std::vector<bool>* done) {
   const int64_t partition = items[begin].partition;
   const int node_id = items[begin].node_id;
   std::vector<RingNode> primaries = ring.GetPartNodes(partition);
@@ -261,76 +263,125 @@ void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, size_t b
     candidates->push_back(std::move(c));
   }
 
-  for (size_t t = 0; t < targets.size() && candidates->size() > first; ++t) {
-    const RingNode& node = targets[t];
-    v1::SyncPartitionRequest req;
-    req.set_type(ToProto(options_.type));
-    req.set_device(node.device);
-    req.set_partition(partition);
-    std::vector<Candidate*> asked;
-    for (size_t k = first; k < candidates->size(); ++k) {
-      Candidate& c = (*candidates)[k];
-      if (c.fallback) continue;
-      const CachedState& s = c.read.state;
-      v1::DbDigest* d = req.add_dbs();
-      d->set_hash(HashOf(items[c.index].db_file));
-      d->set_id(s.id);
-      d->set_max_row(s.max_row);
-      d->set_rows_hash(s.hash);
-      d->set_state_digest(std::string(reinterpret_cast<const char*>(s.state_digest.data()), s.state_digest.size()));
-      asked.push_back(&c);
+  (*groups)[group].first = first;
+  (*groups)[group].end = candidates->size();
+}
+
+void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, const std::vector<Group>& groups,
+                                    std::vector<Candidate>* candidates) {
+  // Every (group, target) by peer device, in order of first appearance.
+  using PeerKey = std::tuple<std::string, int, std::string>;
+  std::vector<PeerKey> order;
+  std::map<PeerKey, std::vector<std::pair<size_t, size_t>>> by_peer;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const Group& g = groups[gi];
+    if (g.first == g.end) continue;
+    for (size_t t = 0; t < g.targets.size(); ++t) {
+      PeerKey key{g.targets[t].replication_ip, g.targets[t].replication_port, g.targets[t].device};
+      auto [it, added] = by_peer.try_emplace(key);
+      if (added) order.push_back(key);
+      it->second.emplace_back(gi, t);
     }
-    if (asked.empty()) break;
-    absl::StatusOr<v1::SyncPartitionResponse> resp =
-        peers_->SyncPartition(PeerAddress{node.replication_ip, node.replication_port}, req);
-    if (!resp.ok()) {
-      // Unreachable, unmounted (a handoff is needed), at capacity: Swift's
-      // path decides, database by database.
-      VLOG(1) << ServerType(options_.type) << " partition " << partition << " peer " << NodeName(node)
-              << ": SyncPartition: " << resp.status();
-      for (Candidate* c : asked) c->fallback = true;
-      break;
-    }
-    for (size_t k = 0; k < asked.size(); ++k) {
-      Candidate& c = *asked[k];
-      const v1::PeerDbState& a = resp->dbs(static_cast<int>(k));
-      const CachedState& s = c.read.state;
-      if (a.presence() == v1::PeerDbState::MISSING) {
-        c.results[t] = PeerResult::kRsync;  // Shipped with the others it lacks.
-        continue;
-      }
-      if (a.presence() != v1::PeerDbState::PRESENT || !a.state_equal()) {
-        c.fallback = true;
-        continue;
-      }
-      // Swift's _in_sync, then its hash match.
-      if (std::max(a.point(), s.Point(a.id(), /*incoming=*/false)) >= s.max_row) {
-        c.results[t] = PeerResult::kNoChange;
-        c.ok[t] = true;
-      } else if (a.rows_hash_equal()) {
-        c.ok[t] = true;
-        // The peer holds our rows (equal hashes, each read in one snapshot)
-        // but could not raise its point: ours records what it holds.
-        c.results[t] = PeerResult::kHashmatch;
-        c.hashmatch_points.emplace_back(a.id(), s.max_row);
-      } else {
-        // Rows differ, everything else is equal: the facts Sync would give
-        // are here (the peer's point for us, ours for it, both max_rows).
-        SyncFacts f;
-        f.local_max_row = s.max_row;
-        f.local_hash = s.hash;
-        f.local_point = s.Point(a.id(), /*incoming=*/false);
-        f.remote_point = a.point();
-        f.remote_max_row = a.max_row();
-        f.remote_hash = "";  // Not equal (rows_hash_equal is false).
-        ModeChoice m = ChooseMode(f, options_.per_diff);
-        if (m.mode == Mode::kUsync) {
-          c.results[t] = PeerResult::kDiff;
-          c.usync_from[t] = m.usync_from;
-          c.usync_remote_id[t] = a.id();
-        } else {
-          c.fallback = true;  // rsync_then_merge: Swift's path.
+  }
+  // Within the peer's limits for one SyncPartitions call.
+  constexpr size_t kMaxPartitionsPerCall = 1024;
+  constexpr int kMaxDbsPerCall = 10000;
+  for (const PeerKey& key : order) {
+    const std::vector<std::pair<size_t, size_t>>& pairs = by_peer[key];
+    for (size_t k = 0; k < pairs.size();) {
+      std::vector<v1::SyncPartitionRequest> requests;
+      std::vector<std::pair<size_t, size_t>> sent;  // (group, target) per request.
+      std::vector<std::vector<Candidate*>> asked;
+      int dbs = 0;
+      for (; k < pairs.size() && requests.size() < kMaxPartitionsPerCall; ++k) {
+        auto [gi, t] = pairs[k];
+        const Group& g = groups[gi];
+        v1::SyncPartitionRequest req;
+        req.set_type(ToProto(options_.type));
+        req.set_device(g.targets[t].device);
+        req.set_partition(g.partition);
+        std::vector<Candidate*> these;
+        for (size_t ci = g.first; ci < g.end; ++ci) {
+          Candidate& c = (*candidates)[ci];
+          if (c.fallback) continue;  // An earlier peer's answer sent it the per-database way.
+          const CachedState& st = c.read.state;
+          v1::DbDigest* d = req.add_dbs();
+          d->set_hash(HashOf(items[c.index].db_file));
+          d->set_id(st.id);
+          d->set_max_row(st.max_row);
+          d->set_rows_hash(st.hash);
+          d->set_state_digest(std::string(reinterpret_cast<const char*>(st.state_digest.data()), st.state_digest.size()));
+          these.push_back(&c);
         }
+        if (these.empty()) continue;
+        if (!requests.empty() && dbs + req.dbs_size() > kMaxDbsPerCall) break;  // The next call takes it.
+        dbs += req.dbs_size();
+        requests.push_back(std::move(req));
+        sent.emplace_back(gi, t);
+        asked.push_back(std::move(these));
+      }
+      if (requests.empty()) continue;
+      const RingNode& node = groups[sent.front().first].targets[sent.front().second];
+      std::vector<absl::StatusOr<v1::SyncPartitionResponse>> answers =
+          peers_->SyncPartitions(PeerAddress{node.replication_ip, node.replication_port}, requests);
+      for (size_t r = 0; r < requests.size(); ++r) {
+        const Group& g = groups[sent[r].first];
+        if (r >= answers.size() || !answers[r].ok()) {
+          // Unreachable, unmounted (a handoff is needed), at capacity: Swift's
+          // path decides, database by database.
+          VLOG(1) << ServerType(options_.type) << " partition " << g.partition << " peer " << NodeName(node)
+                  << ": SyncPartition: "
+                  << (r < answers.size() ? answers[r].status() : absl::InternalError("no answer"));
+          for (Candidate* c : asked[r]) c->fallback = true;
+          continue;
+        }
+        Apply(sent[r].second, asked[r], *answers[r]);
+      }
+    }
+  }
+}
+
+void PartitionReplicator::Apply(size_t t, const std::vector<Candidate*>& asked,
+                                const v1::SyncPartitionResponse& resp) {
+  for (size_t k = 0; k < asked.size(); ++k) {
+    Candidate& c = *asked[k];
+    const v1::PeerDbState& a = resp.dbs(static_cast<int>(k));
+    const CachedState& s = c.read.state;
+    if (a.presence() == v1::PeerDbState::MISSING) {
+      c.results[t] = PeerResult::kRsync;  // Shipped with the others it lacks.
+      continue;
+    }
+    if (a.presence() != v1::PeerDbState::PRESENT || !a.state_equal()) {
+      c.fallback = true;
+      continue;
+    }
+    // Swift's _in_sync, then its hash match.
+    if (std::max(a.point(), s.Point(a.id(), /*incoming=*/false)) >= s.max_row) {
+      c.results[t] = PeerResult::kNoChange;
+      c.ok[t] = true;
+    } else if (a.rows_hash_equal()) {
+      c.ok[t] = true;
+      // The peer holds our rows (equal hashes, each read in one snapshot)
+      // but could not raise its point: ours records what it holds.
+      c.results[t] = PeerResult::kHashmatch;
+      c.hashmatch_points.emplace_back(a.id(), s.max_row);
+    } else {
+      // Rows differ, everything else is equal: the facts Sync would give
+      // are here (the peer's point for us, ours for it, both max_rows).
+      SyncFacts f;
+      f.local_max_row = s.max_row;
+      f.local_hash = s.hash;
+      f.local_point = s.Point(a.id(), /*incoming=*/false);
+      f.remote_point = a.point();
+      f.remote_max_row = a.max_row();
+      f.remote_hash = "";  // Not equal (rows_hash_equal is false).
+      ModeChoice m = ChooseMode(f, options_.per_diff);
+      if (m.mode == Mode::kUsync) {
+        c.results[t] = PeerResult::kDiff;
+        c.usync_from[t] = m.usync_from;
+        c.usync_remote_id[t] = a.id();
+      } else {
+        c.fallback = true;  // rsync_then_merge: Swift's path.
       }
     }
   }

@@ -1,7 +1,8 @@
 // PartitionReplicator: replicates the databases of one partition of one
 // local device. What is in sync costs no SQLite and one round trip per peer:
 // each database's state comes from the StateCache while its files are
-// unchanged, and one SyncPartition call per target peer compares them all.
+// unchanged, and one SyncPartitions call per peer device compares them all,
+// for every partition of the chunk that has replicas there.
 // A database a peer answers for as in sync (its point or ours covers our
 // max_row, and timestamps and metadata are equal) is Swift's no_change; as
 // equal rows, its hashmatch (the peer has raised its point; we record ours).
@@ -53,11 +54,17 @@ class PartitionReplicator {
   struct Candidate;
   struct Group;
   struct Batch;
-  // Items [begin, end) (one partition): reads their states, asks each target
-  // peer in one SyncPartition, adds the fast-path candidates and a group.
-  void Handshake(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
-                 std::vector<Group>* groups, std::vector<Candidate>* candidates, std::vector<DbOutcome>* outcomes,
-                 std::vector<bool>* done);
+  // Items [begin, end) (one partition): reads their states and adds the
+  // fast-path candidates and a group (nothing is asked yet).
+  void Gather(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
+              std::vector<Group>* groups, std::vector<Candidate>* candidates, std::vector<DbOutcome>* outcomes,
+              std::vector<bool>* done);
+  // The handshake: one SyncPartitions per peer device for every group with
+  // replicas there; sets each candidate's result per target, or fallback.
+  void Handshake(const std::vector<WalkItem>& items, const std::vector<Group>& groups,
+                 std::vector<Candidate>* candidates);
+  // One group's answer from target `t`.
+  void Apply(size_t t, const std::vector<Candidate*>& asked, const v1::SyncPartitionResponse& resp);
   // Ships `batch` (candidates one peer device lacks) and installs them; sets
   // each member's result for its target.
   void Ship(const std::vector<WalkItem>& items, Batch& batch);

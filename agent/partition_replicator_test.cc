@@ -121,6 +121,15 @@ TEST_F(PartitionReplicatorTest, AChunkOfPartitionsShipsOneBatchPerPeerDevice) {
   EXPECT_EQ(peers_.batch_installs, static_cast<int>(want.size()));
   EXPECT_LT(want.size(), 4u) << "the two partitions' targets overlap";
   EXPECT_EQ(stats_.Snapshot().rsync, 4);
+  // The handshake too: one SyncPartitions per peer device, carrying every
+  // partition of the chunk with a replica there.
+  std::map<std::string, size_t> asked;
+  for (auto& [dev, partitions] : peers_.sync_partitions_calls) {
+    EXPECT_EQ(asked.count(dev), 0u) << dev << " asked twice";
+    asked[dev] = partitions;
+  }
+  EXPECT_EQ(asked, want);
+  EXPECT_EQ(peers_.sync_partition_calls, 4);  // The fake answers partition by partition.
 }
 
 TEST_F(PartitionReplicatorTest, AHashMatchIsRecordedSoTheNextPassIsNoChange) {

@@ -54,6 +54,14 @@ class PeerClient {
   virtual absl::StatusOr<v1::SyncPartitionResponse> SyncPartition(const PeerAddress& peer,
                                                                   const v1::SyncPartitionRequest& request) = 0;
 
+  // Many partition handshakes in one round trip (peer.proto SyncPartitions):
+  // one result per entry of `partitions`, in order, each what SyncPartition
+  // would have returned; an error of the whole call (unreachable, at
+  // capacity) is every entry's. This default asks SyncPartition once per
+  // partition, as a peer without SyncPartitions needs.
+  virtual std::vector<absl::StatusOr<v1::SyncPartitionResponse>> SyncPartitions(
+      const PeerAddress& peer, const std::vector<v1::SyncPartitionRequest>& partitions);
+
   // Swift's usync loop, streamed: sends the rows `rows` gives after `point`,
   // `per_diff` a batch, at most `max_diffs` batches, with `source_id` as the
   // sender id; each batch must be acknowledged within node_timeout. On

@@ -681,7 +681,9 @@ class Cluster:
             if self.mode == 'daemon':
                 out = run([b.bin('bench/bench_client'), 'pass', '--target=%s:%d' % (b.ips[i], s.admin_port),
                            '--poll_ms=5'])
-                wall = time.monotonic() - t0
+                # RunPass to the observed end, as bench_client times it (not
+                # the client's own start-up and connection).
+                wall = json.loads(out)['wall']
                 status = json.loads(out)['status']
                 ok = status['last']['succeeded']
             else:
@@ -987,7 +989,8 @@ class Bench:
             pdir = os.path.join(self.work, 'profile')
             os.makedirs(pdir, exist_ok=True)
             out = os.path.join(pdir, 'machine-%s.perf' % case)
-            p = PROCS.spawn(['perf', 'record', '-a', '-g', '-F', '499', '-o', out + '.data'], out + '.log')
+            p = PROCS.spawn(['perf', 'record', '-a', '--call-graph', self.args.perf_call_graph, '-F', '499',
+                             '-o', out + '.data'], out + '.log')
             time.sleep(1.0)
 
             def stop():
@@ -1022,7 +1025,8 @@ class Bench:
             if self.args.profile == 'strace':
                 argv = ['strace', '-c', '-f', '-p', str(pid), '-o', out]
             else:
-                argv = ['perf', 'record', '-g', '-F', '999', '-p', str(pid), '-o', out + '.data']
+                argv = ['perf', 'record', '--call-graph', self.args.perf_call_graph, '-F', '999', '-p', str(pid),
+                        '-o', out + '.data']
             tools.append((name, out, PROCS.spawn(argv, out + '.log')))
         time.sleep(1.0)
         t0 = time.monotonic()
@@ -1404,6 +1408,8 @@ def parse_args(argv):
     p.add_argument('--profile-case', type=lambda v: v.split(','), default=None,
                    help='with --profile perf: also profile the whole machine during node 1 of these cases '
                         '(e.g. rsync,usync); those passes then carry perf overhead')
+    p.add_argument('--perf-call-graph', choices=('fp', 'dwarf'), default='fp',
+                   help='perf call graphs: frame pointers (cheap; Debian\'s libraries have none) or dwarf')
     p.add_argument('--workdir', help='work directory (default: a new mktemp dir); data written there is reused')
     p.add_argument('--keep', action='store_true', help='keep the device trees and data')
     p.add_argument('--jobs', type=int, default=2, help='processes writing/verifying data')

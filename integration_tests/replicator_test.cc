@@ -160,11 +160,21 @@ TEST_F(ReplicatorTest, SmallDivergenceGoesByUsyncBatches) {
     auto b = DatabaseBroker::Open(DbType::kContainer, db);
     ASSERT_OK(b.status());
     AddRows(**b, 10, 5);
+    // What this replica knows of a third one travels with the rows.
+    ASSERT_OK((*b)->MergeSyncs({SyncRecord{"third-party", 99, 0}}, /*incoming=*/true));
   }
   auto r2 = MakeReplicator(me);
   DbOutcome out = r2->ReplicateDb(part, db, my_id);
   EXPECT_TRUE(out.success);
   EXPECT_THAT(Actions(out), ::testing::ElementsAre("diff", "diff"));
+  for (int n = 0; n < 3; ++n) {
+    if (n == me) continue;
+    auto peer_db = DatabaseBroker::Open(DbType::kContainer, cluster_->DbPath(n, "sda", "a", "c2"));
+    ASSERT_OK(peer_db.status());
+    absl::StatusOr<int64_t> third = (*peer_db)->GetSync("third-party", /*incoming=*/true);
+    ASSERT_OK(third.status());
+    EXPECT_EQ(*third, 99) << "node " << n;
+  }
   EXPECT_EQ(r2->stats().Snapshot().diff, 2);
   for (const NodeOutcome& n : out.peers) EXPECT_EQ(n.rows_sent, 5);
   ReplicationInfo mine = InfoOf(db);

@@ -78,44 +78,87 @@ grpc::Status PeerService::Sync(grpc::ServerContext* context, const v1::SyncReque
   return Finish("Sync", context, request->db(), status);
 }
 
+absl::Status PeerService::HandshakePartition(grpc::ServerContext* context, const v1::SyncPartitionRequest& request,
+                                             v1::SyncPartitionResponse* response) {
+  v1::DbRef ref;
+  ref.set_type(request.type());
+  ref.set_device(request.device());
+  ref.set_partition(request.partition());
+  ref.set_hash(request.dbs_size() > 0 ? request.dbs(0).hash() : std::string(32, '0'));
+  ASSIGN_OR_RETURN(LocatedDb partition, locator_.Locate(ref));
+  RETURN_IF_ERROR(ValidateSyncPartitionRequest(request));
+  std::vector<PartitionEntry> entries;
+  entries.reserve(request.dbs_size());
+  for (const v1::DbDigest& d : request.dbs()) {
+    PartitionEntry e;
+    e.hash = d.hash();
+    e.id = d.id();
+    e.max_row = d.max_row();
+    e.rows_hash = d.rows_hash();
+    std::copy(d.state_digest().begin(), d.state_digest().end(), e.state_digest.begin());
+    entries.push_back(std::move(e));
+  }
+  ASSIGN_OR_RETURN(std::vector<PartitionAnswer> answers, rpc_.SyncPartition(partition, entries, Deadline(context)));
+  for (const PartitionAnswer& a : answers) {
+    v1::PeerDbState* out = response->add_dbs();
+    out->set_presence(a.presence == PartitionAnswer::Presence::kPresent   ? v1::PeerDbState::PRESENT
+                      : a.presence == PartitionAnswer::Presence::kMissing ? v1::PeerDbState::MISSING
+                                                                          : v1::PeerDbState::PRESENCE_UNKNOWN);
+    out->set_id(a.id);
+    out->set_max_row(a.max_row);
+    out->set_point(a.point);
+    out->set_rows_hash_equal(a.rows_hash_equal);
+    out->set_state_equal(a.state_equal);
+  }
+  return absl::OkStatus();
+}
+
 grpc::Status PeerService::SyncPartition(grpc::ServerContext* context, const v1::SyncPartitionRequest* request,
                                         v1::SyncPartitionResponse* response) {
-  v1::DbRef ref;
-  ref.set_type(request->type());
-  ref.set_device(request->device());
-  ref.set_partition(request->partition());
-  ref.set_hash(request->dbs_size() > 0 ? request->dbs(0).hash() : std::string(32, '0'));
   absl::Status status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
-    ASSIGN_OR_RETURN(LocatedDb partition, locator_.Locate(ref));
-    RETURN_IF_ERROR(ValidateSyncPartitionRequest(*request));
-    std::vector<PartitionEntry> entries;
-    entries.reserve(request->dbs_size());
-    for (const v1::DbDigest& d : request->dbs()) {
-      PartitionEntry e;
-      e.hash = d.hash();
-      e.id = d.id();
-      e.max_row = d.max_row();
-      e.rows_hash = d.rows_hash();
-      std::copy(d.state_digest().begin(), d.state_digest().end(), e.state_digest.begin());
-      entries.push_back(std::move(e));
+    return HandshakePartition(context, *request, response);
+  }();
+  v1::DbRef ref;  // For the log line: the whole partition.
+  ref.set_device(request->device());
+  ref.set_partition(request->partition());
+  ref.set_hash("*");
+  return Finish("SyncPartition", context, ref, status);
+}
+
+grpc::Status PeerService::SyncPartitions(grpc::ServerContext* context, const v1::SyncPartitionsRequest* request,
+                                         v1::SyncPartitionsResponse* response) {
+  v1::DbRef ref;  // For the log line: the first partition's device.
+  if (request->partitions_size() > 0) {
+    ref.set_device(request->partitions(0).device());
+    ref.set_partition(request->partitions(0).partition());
+  }
+  ref.set_hash("*");
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    if (request->partitions_size() > kMaxHandshakePartitions) {
+      return InvalidRequestError(absl::StrCat(request->partitions_size(), " partitions exceed the limit of ",
+                                              kMaxHandshakePartitions));
     }
-    ASSIGN_OR_RETURN(std::vector<PartitionAnswer> answers, rpc_.SyncPartition(partition, entries, Deadline(context)));
-    for (const PartitionAnswer& a : answers) {
-      v1::PeerDbState* out = response->add_dbs();
-      out->set_presence(a.presence == PartitionAnswer::Presence::kPresent   ? v1::PeerDbState::PRESENT
-                        : a.presence == PartitionAnswer::Presence::kMissing ? v1::PeerDbState::MISSING
-                                                                            : v1::PeerDbState::PRESENCE_UNKNOWN);
-      out->set_id(a.id);
-      out->set_max_row(a.max_row);
-      out->set_point(a.point);
-      out->set_rows_hash_equal(a.rows_hash_equal);
-      out->set_state_equal(a.state_equal);
+    int64_t dbs = 0;
+    for (const v1::SyncPartitionRequest& p : request->partitions()) dbs += p.dbs_size();
+    if (dbs > kMaxPartitionDbs) {
+      return InvalidRequestError(absl::StrCat(dbs, " databases exceed the limit of ", kMaxPartitionDbs));
+    }
+    for (const v1::SyncPartitionRequest& p : request->partitions()) {
+      v1::PartitionHandshake* out = response->add_partitions();
+      absl::Status s = HandshakePartition(context, p, out->mutable_answer());
+      if (s.ok()) continue;
+      LOG(INFO) << absl::CHexEscape(p.device().substr(0, 64)) << "/" << p.partition()
+                << " SyncPartitions entry from " << context->peer() << ": " << s;
+      out->clear_answer();
+      out->set_code(static_cast<int32_t>(s.code()));
+      out->set_reason(std::string(ErrorReasonName(GetReason(s))));
+      out->set_message(std::string(s.message()));
     }
     return absl::OkStatus();
   }();
-  ref.set_hash("*");  // For the log line: the whole partition.
-  return Finish("SyncPartition", context, ref, status);
+  return Finish("SyncPartitions", context, ref, status);
 }
 
 grpc::Status PeerService::InspectReplicas(grpc::ServerContext* context, const v1::InspectReplicasRequest* request,
@@ -238,7 +281,9 @@ absl::Status PeerService::MergeItemsStream(
     }
     MergeResult merged;
     if (!batch.empty()) {
-      absl::StatusOr<MergeResult> r = broker->MergeItems(batch, source);
+      // A last batch with the sender's sync table: one transaction for both
+      // (Swift's merge_items then merge_syncs, committed together).
+      absl::StatusOr<MergeResult> r = broker->MergeItemsAndSyncs(batch, source, syncs);
       if (!r.ok()) {
         if (r.status().code() == absl::StatusCode::kDataLoss) {
           return DbQuarantinedError(absl::StrCat("database ", db.LogName(), " was corrupt and has been quarantined"));
@@ -250,7 +295,7 @@ absl::Status PeerService::MergeItemsStream(
       if (broker->HasMoved()) return DbReplacedError(absl::StrCat(db.LogName(), " was replaced; retry"));
       ASSIGN_OR_RETURN(merged.sync_point, broker->GetSync(source, /*incoming=*/true));
     }
-    if (!syncs.empty()) {
+    if (!syncs.empty() && batch.empty()) {
       // After the rows, as Swift's sender calls merge_syncs after its usync.
       if (broker->HasMoved()) return DbReplacedError(absl::StrCat(db.LogName(), " was replaced; retry"));
       absl::Status s = broker->MergeSyncs(syncs, /*incoming=*/true);

@@ -49,6 +49,8 @@ class PeerService final : public v1::ReplicationPeer::Service {
                     v1::SyncResponse* response) override;
   grpc::Status SyncPartition(grpc::ServerContext* context, const v1::SyncPartitionRequest* request,
                              v1::SyncPartitionResponse* response) override;
+  grpc::Status SyncPartitions(grpc::ServerContext* context, const v1::SyncPartitionsRequest* request,
+                              v1::SyncPartitionsResponse* response) override;
   grpc::Status MergeItems(grpc::ServerContext* context,
                           grpc::ServerReaderWriter<v1::MergeItemsResponse, v1::MergeItemsRequest>* stream) override;
   grpc::Status MergeSyncs(grpc::ServerContext* context, const v1::MergeSyncsRequest* request,
@@ -70,6 +72,10 @@ class PeerService final : public v1::ReplicationPeer::Service {
   grpc::Status Finish(const char* method, grpc::ServerContext* context, const v1::DbRef& ref,
                       const absl::Status& status);
   absl::Time Deadline(const grpc::ServerContext* context) const;
+  // One partition's handshake (SyncPartition, or an entry of SyncPartitions),
+  // admission aside.
+  absl::Status HandshakePartition(grpc::ServerContext* context, const v1::SyncPartitionRequest& request,
+                                  v1::SyncPartitionResponse* response);
   absl::Status MergeItemsStream(grpc::ServerContext* context,
                                 grpc::ServerReaderWriter<v1::MergeItemsResponse, v1::MergeItemsRequest>* stream,
                                 v1::DbRef* ref);

@@ -63,6 +63,43 @@ TEST_F(PeerServiceTest, SyncPartitionAnswersEveryDatabaseInOneCall) {
   EXPECT_EQ(stored, info.max_row);
 }
 
+TEST_F(PeerServiceTest, SyncPartitionsAnswersEachPartitionOnItsOwn) {
+  auto db = CreateContainer(DbFile(kHash), 3);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, db->GetReplicationInfo());
+  v1::SyncPartitionsRequest req;
+  v1::SyncPartitionRequest* here = req.add_partitions();
+  here->set_type(v1::CONTAINER);
+  here->set_device("sda");
+  here->set_partition(7);
+  *here->add_dbs() = DigestOf(info, kHash, "sender");
+  v1::SyncPartitionRequest* bad = req.add_partitions();  // A path outside the devices: refused alone.
+  *bad = *here;
+  bad->set_device("../sda");
+  v1::SyncPartitionRequest* missing = req.add_partitions();
+  *missing = *here;
+  *missing->mutable_dbs(0) = DigestOf(info, kHash2, "sender");
+  v1::SyncPartitionsResponse resp;
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::SyncPartitions, req, &resp));
+  ASSERT_EQ(resp.partitions_size(), 3);
+  EXPECT_EQ(resp.partitions(0).code(), 0);
+  ASSERT_EQ(resp.partitions(0).answer().dbs_size(), 1);
+  EXPECT_EQ(resp.partitions(0).answer().dbs(0).presence(), v1::PeerDbState::PRESENT);
+  EXPECT_EQ(resp.partitions(0).answer().dbs(0).point(), info.max_row) << "raised on the hash match";
+  EXPECT_EQ(resp.partitions(1).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(resp.partitions(1).reason(), "INVALID_DB_REF");
+  EXPECT_EQ(resp.partitions(1).answer().dbs_size(), 0);
+  EXPECT_EQ(resp.partitions(2).code(), 0);
+  ASSERT_EQ(resp.partitions(2).answer().dbs_size(), 1);
+  EXPECT_EQ(resp.partitions(2).answer().dbs(0).presence(), v1::PeerDbState::MISSING);
+
+  // Over the limits: the whole call is refused, nothing is answered.
+  v1::SyncPartitionsRequest big;
+  for (int i = 0; i < 1025; ++i) *big.add_partitions() = *missing;
+  resp.Clear();
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::SyncPartitions, big, &resp)), ErrorReason::kInvalidRequest);
+  EXPECT_EQ(resp.partitions_size(), 0);
+}
+
 TEST_F(PeerServiceTest, SyncPartitionSaysWhenTimestampsOrRowsDiffer) {
   auto db = CreateContainer(DbFile(kHash), 3);
   ASSERT_OK_AND_ASSIGN(ReplicationInfo info, db->GetReplicationInfo());

@@ -253,6 +253,36 @@ TEST_F(PeerServiceTest, SyncsAtTheEndOfAMergeItemsStreamAreMerged) {
   EXPECT_EQ(GetReason(FromGrpcStatus(bad->Finish(), ctx2)), ErrorReason::kInvalidRequest);
 }
 
+// The sync table may also ride with the last batch of rows: one transaction
+// for both, one acknowledgement saying both are in.
+TEST_F(PeerServiceTest, SyncsWithTheLastBatchAreMergedInItsTransaction) {
+  auto local = CreateContainer(DbFile(), 0);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub_->MergeItems(&ctx);
+  v1::MergeItemsRequest rows;
+  *rows.mutable_db() = Ref();
+  rows.set_source_id("sender");
+  AppendRows(Objects(0, 3), &rows);
+  v1::SyncPoint* p = rows.add_syncs();
+  p->set_remote_id("third");
+  p->set_sync_point(40);
+  ASSERT_TRUE(stream->Write(rows));
+  v1::MergeItemsResponse ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sync_point(), 3);
+  EXPECT_EQ(ack.rows_applied(), 3);
+  EXPECT_TRUE(ack.syncs_merged());
+  stream->WritesDone();
+  ASSERT_OK(FromGrpcStatus(stream->Finish(), ctx));
+  ASSERT_OK_AND_ASSIGN(int64_t third, local->GetSync("third"));
+  EXPECT_EQ(third, 40);
+  ASSERT_OK_AND_ASSIGN(int64_t sender, local->GetSync("sender"));
+  EXPECT_EQ(sender, 3);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, local->GetReplicationInfo());
+  EXPECT_EQ(info.count, 3);
+}
+
 TEST_F(PeerServiceTest, CompleteRsyncInstallsUnderNewIdAndRefusesWhenPreconditionsFail) {
   std::string source_dir = NewTmpDir();
   std::string source_file = source_dir + "/sdb/containers/7/85f/" + std::string(kHash) + "/" + kHash + ".db";
@@ -328,6 +358,36 @@ TEST_F(PeerServiceTest, RsyncThenMergeMergesTheUploadInPlace) {
   EXPECT_EQ(third, 77);
   // Preconditions: both files must exist.
   EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::RsyncThenMerge, req, &resp)), ErrorReason::kRsyncPrecondition);
+}
+
+TEST_F(PeerServiceTest, RsyncThenMergeFoldsOnlyTheRowsAfterTheSendersSyncPoint) {
+  auto local = CreateContainer(DbFile(), 3, /*first=*/0);
+  ASSERT_OK(MakeDirs(devices_ + "/sda/tmp"));
+  std::string source_file = NewTmpDir() + "/d/containers/7/85f/" + kHash + "/" + kHash + ".db";
+  std::string sender_id;
+  {
+    auto source = CreateContainer(source_file, 4, /*first=*/10);
+    ASSERT_OK_AND_ASSIGN(ReplicationInfo si, source->GetReplicationInfo());
+    sender_id = si.id;
+    // The first two rows reached us earlier, as a usync from the sender.
+    ASSERT_OK_AND_ASSIGN(ItemBatch first_two, source->GetItemsSince(-1, 2));
+    ASSERT_OK(local->MergeItems(first_two, sender_id).status());
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t held, local->GetSync(sender_id));
+  ASSERT_EQ(held, 2);
+  const std::string tmp = devices_ + "/sda/tmp/" + sender_id;
+  ASSERT_OK(RenameDurably(source_file, tmp));
+  v1::RsyncThenMergeRequest req;
+  *req.mutable_db() = Ref();
+  req.set_tmp_name(sender_id);
+  v1::RsyncThenMergeResponse resp;
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::RsyncThenMerge, req, &resp));
+  EXPECT_EQ(resp.rows_folded(), 2) << "the rows after the point only";
+  ASSERT_OK_AND_ASSIGN(auto merged, DatabaseBroker::Open(DbType::kContainer, DbFile()));
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, merged->GetReplicationInfo());
+  EXPECT_EQ(info.count, 7) << "every row of both";
+  ASSERT_OK_AND_ASSIGN(int64_t sender, merged->GetSync(sender_id));
+  EXPECT_EQ(sender, 4);
 }
 
 TEST_F(PeerServiceTest, ConcurrentMergesIntoOneDatabaseLoseNothing) {

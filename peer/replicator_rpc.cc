@@ -448,7 +448,17 @@ absl::StatusOr<RsyncThenMergeResult> ReplicatorRpc::RsyncThenMerge(const Located
   // rename leaves every open connection on the old file, and one of them
   // reading afterwards takes the new file's live journal for a hot one and
   // deletes it.
+  // The sender's rows up to our incoming point for it are here already (what
+  // a sync point means), so folding starts after it, as a usync would: only
+  // when the upload is the sender's database under its own id.
+  ASSIGN_OR_RETURN(ReplicationInfo sender, fresh->GetReplicationInfo());
   int64_t point = -1;
+  if (sender.id == tmp_name) {
+    absl::StatusOr<int64_t> held = existing->GetSync(tmp_name, /*incoming=*/true);
+    if (!held.ok()) return AsMissingIfCorrupt(held.status(), db);
+    point = std::min(*held, sender.max_row);
+  }
+  const int64_t first_point = point;
   while (true) {
     absl::StatusOr<ItemBatch> batch = fresh->GetItemsSince(point, kFoldBatch);
     if (!batch.ok()) return batch.status();
@@ -467,7 +477,6 @@ absl::StatusOr<RsyncThenMergeResult> ReplicatorRpc::RsyncThenMerge(const Located
     if (r.remote_id != tmp_name) third_parties.push_back(std::move(r));
   }
   if (!third_parties.empty()) RETURN_IF_ERROR(AsMissingIfCorrupt(existing->MergeSyncs(third_parties, true), db));
-  ASSIGN_OR_RETURN(ReplicationInfo sender, fresh->GetReplicationInfo());
   if (!sender.metadata.empty()) {
     absl::Status s = existing->UpdateMetadata(sender.metadata);
     if (!s.ok() && !absl::IsInvalidArgument(s)) return AsMissingIfCorrupt(s, db);
@@ -487,7 +496,7 @@ absl::StatusOr<RsyncThenMergeResult> ReplicatorRpc::RsyncThenMerge(const Located
   RETURN_IF_ERROR(upload.Remove());
   Step("after_finish");
   LOG(INFO) << db.LogName() << ": merged " << result.rows_folded << " rows of rsynced copy " << tmp_name
-            << " into the database";
+            << " into the database (after row " << first_point << ", which it held)";
   return result;
 }
 

@@ -46,6 +46,10 @@ inline constexpr int kMaxInstallBatch = 1000;
 // Most databases one SyncPartition may name.
 inline constexpr int kMaxPartitionDbs = 10000;
 
+// Most partitions one SyncPartitions may carry (and, in all, at most
+// kMaxPartitionDbs databases).
+inline constexpr int kMaxHandshakePartitions = 1024;
+
 // SyncPartition: at most kMaxPartitionDbs entries, each with a valid name
 // hash, id, rows hash (32 hex digits), max_row >= -1 and a 16-byte state
 // digest; no name twice.

@@ -67,6 +67,16 @@ class FakePeers : public PeerClient {
     if (!on_sync_partition) return absl::UnimplementedError("not scripted");
     return on_sync_partition(req);
   }
+  // Per SyncPartitions call: the peer device asked, and how many partitions.
+  std::vector<std::pair<std::string, size_t>> sync_partitions_calls;
+  std::vector<absl::StatusOr<v1::SyncPartitionResponse>> SyncPartitions(
+      const PeerAddress& peer, const std::vector<v1::SyncPartitionRequest>& partitions) override {
+    sync_partitions_calls.emplace_back(partitions.empty() ? "" : partitions.front().device(), partitions.size());
+    for (const v1::SyncPartitionRequest& p : partitions) {
+      EXPECT_EQ(p.device(), partitions.front().device()) << "one call per peer device";
+    }
+    return PeerClient::SyncPartitions(peer, partitions);  // The default: partition by partition.
+  }
   absl::StatusOr<UsyncResult> MergeItems(const PeerAddress&, const v1::DbRef& ref, const RowSource& rows,
                                          int64_t point, const std::string&, int per_diff, int max_diffs,
                                          UsyncResult* acked, const std::vector<SyncRecord>* syncs) override {

@@ -32,7 +32,8 @@ absl::StatusOr<ReplicationInfo> AccountBroker::ReadInfo() {
   return info;
 }
 
-absl::Status AccountBroker::MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) {
+absl::Status AccountBroker::MergeRows(const ItemBatch& rows, const std::string& source,
+                                      const std::vector<SyncRecord>& also_syncs, int64_t* applied) {
   *applied = 0;
   if (rows.containers.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
@@ -89,9 +90,10 @@ absl::Status AccountBroker::MergeRows(const ItemBatch& rows, const std::string& 
     ++*applied;
     max_rowid = std::max(max_rowid, incoming.rowid);
   }
-  if (!source.empty()) {
-    RETURN_IF_ERROR(RaiseSyncPointsLocked({SyncRecord{source, max_rowid, 0}}, /*incoming=*/true));
-  }
+  std::vector<SyncRecord> points;
+  if (!source.empty()) points.push_back(SyncRecord{source, max_rowid, 0});
+  points.insert(points.end(), also_syncs.begin(), also_syncs.end());
+  if (!points.empty()) RETURN_IF_ERROR(RaiseSyncPointsLocked(points, /*incoming=*/true));
   absl::Status committed = txn.Commit();
   if (!committed.ok()) *applied = 0;
   return committed;

@@ -26,7 +26,8 @@ class AccountBroker : public SqliteBroker {
   absl::StatusOr<bool> ReportUpToDate(const ReplicationInfo& info) override { return true; }
 
  protected:
-  absl::Status MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) override;
+  absl::Status MergeRows(const ItemBatch& rows, const std::string& source, const std::vector<SyncRecord>& also_syncs,
+                         int64_t* applied) override;
   absl::StatusOr<ReplicationInfo> ReadInfoLocked() override { return ReadInfo(); }
   absl::StatusOr<bool> IsDeletedLocked() override;
 

@@ -122,6 +122,11 @@ class DatabaseBroker {
   // returns OK is in the file at the path. UNAVAILABLE/DB_REPLACED (nothing
   // written) if the file was replaced since Open.
   virtual absl::StatusOr<MergeResult> MergeItems(const ItemBatch& items, const std::string& source) = 0;
+  // MergeItems, then MergeSyncs(`incoming_syncs`, incoming=true), in the one
+  // transaction: both are committed or neither is (a usync's last batch and
+  // the sender's sync table). With no rows, only the syncs are merged.
+  virtual absl::StatusOr<MergeResult> MergeItemsAndSyncs(const ItemBatch& items, const std::string& source,
+                                                         const std::vector<SyncRecord>& incoming_syncs) = 0;
 
   // Sync tables. GetSync returns -1 when absent.
   virtual absl::StatusOr<int64_t> GetSync(const std::string& remote_id, bool incoming = true) = 0;

@@ -119,7 +119,8 @@ absl::Status ContainerBroker::SetStoragePolicyIndexUnguarded(int64_t policy_inde
   return txn.Commit();
 }
 
-absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) {
+absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string& source,
+                                        const std::vector<SyncRecord>& also_syncs, int64_t* applied) {
   *applied = 0;
   const std::vector<ObjectRecord>& items = rows.objects;
   if (items.empty()) return absl::OkStatus();
@@ -200,11 +201,12 @@ absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string
       RETURN_IF_ERROR(insert.Run());
     }
   }
-  if (!source.empty()) {
-    // The sender sends ROWIDs in order without gaps, so the batch's last
-    // ROWID is how far it has got (Swift uses item_list[-1]['ROWID']).
-    RETURN_IF_ERROR(RaiseSyncPointsLocked({SyncRecord{source, items.back().rowid, 0}}, /*incoming=*/true));
-  }
+  std::vector<SyncRecord> points;
+  // The sender sends ROWIDs in order without gaps, so the batch's last
+  // ROWID is how far it has got (Swift uses item_list[-1]['ROWID']).
+  if (!source.empty()) points.push_back(SyncRecord{source, items.back().rowid, 0});
+  points.insert(points.end(), also_syncs.begin(), also_syncs.end());
+  if (!points.empty()) RETURN_IF_ERROR(RaiseSyncPointsLocked(points, /*incoming=*/true));
   RETURN_IF_ERROR(txn.Commit());
   *applied = static_cast<int64_t>(to_add.size());
   return absl::OkStatus();

@@ -31,7 +31,8 @@ class ContainerBroker : public SqliteBroker {
   absl::StatusOr<bool> ReportUpToDate(const ReplicationInfo& info) override;
 
  protected:
-  absl::Status MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) override;
+  absl::Status MergeRows(const ItemBatch& rows, const std::string& source, const std::vector<SyncRecord>& also_syncs,
+                         int64_t* applied) override;
   absl::StatusOr<ReplicationInfo> ReadInfoLocked() override;
   absl::StatusOr<bool> IsDeletedLocked() override;
   absl::Status OnNewIdLocked() override;

@@ -165,7 +165,7 @@ absl::Status SqliteBroker::FlushPending() {
   batch.objects = std::move(rows.objects);
   batch.containers = std::move(rows.containers);
   int64_t applied = 0;
-  if (!batch.empty()) RETURN_IF_ERROR(MergeRows(batch, "", &applied));
+  if (!batch.empty()) RETURN_IF_ERROR(MergeRows(batch, "", {}, &applied));
   return TruncatePendingFile(pending_file);
 }
 
@@ -173,7 +173,7 @@ absl::Status SqliteBroker::PutRecord(const ItemBatch& row, const std::string& en
   int64_t applied = 0;
   if (!use_pending) {
     ASSIGN_OR_RETURN(absl::optional<DirectoryLock> dir_lock, LockForRowWrite());
-    return Guard(MergeRows(row, "", &applied));
+    return Guard(MergeRows(row, "", {}, &applied));
   }
   RETURN_IF_ERROR(Conn().status());
   // As Swift: never write a pending file next to a database that is gone
@@ -194,7 +194,7 @@ absl::Status SqliteBroker::PutRecord(const ItemBatch& row, const std::string& en
   ItemBatch batch = row;
   batch.objects.insert(batch.objects.end(), rows.objects.begin(), rows.objects.end());
   batch.containers.insert(batch.containers.end(), rows.containers.begin(), rows.containers.end());
-  RETURN_IF_ERROR(Guard(MergeRows(batch, "", &applied)));
+  RETURN_IF_ERROR(Guard(MergeRows(batch, "", {}, &applied)));
   return TruncatePendingFile(pending_file);
 }
 
@@ -347,6 +347,11 @@ absl::StatusOr<ItemBatch> SqliteBroker::GetItemsSince(int64_t point, int count) 
 }
 
 absl::StatusOr<MergeResult> SqliteBroker::MergeItems(const ItemBatch& items, const std::string& source) {
+  return MergeItemsAndSyncs(items, source, {});
+}
+
+absl::StatusOr<MergeResult> SqliteBroker::MergeItemsAndSyncs(const ItemBatch& items, const std::string& source,
+                                                           const std::vector<SyncRecord>& incoming_syncs) {
   bool account = type() == DbType::kAccount;
   if (account ? !items.objects.empty() : !items.containers.empty()) {
     return absl::InvalidArgumentError(
@@ -354,13 +359,14 @@ absl::StatusOr<MergeResult> SqliteBroker::MergeItems(const ItemBatch& items, con
   }
   MergeResult result;
   if (items.empty()) {
+    if (!incoming_syncs.empty()) RETURN_IF_ERROR(MergeSyncs(incoming_syncs, /*incoming=*/true));
     if (!source.empty()) {
       ASSIGN_OR_RETURN(result.sync_point, GetSync(source, /*incoming=*/true));
     }
     return result;
   }
   ASSIGN_OR_RETURN(absl::optional<DirectoryLock> dir_lock, LockForRowWrite());
-  RETURN_IF_ERROR(Guard(MergeRows(items, source, &result.rows_applied)));
+  RETURN_IF_ERROR(Guard(MergeRows(items, source, incoming_syncs, &result.rows_applied)));
   if (!source.empty()) {
     ASSIGN_OR_RETURN(result.sync_point, GetSync(source, /*incoming=*/true));
   }

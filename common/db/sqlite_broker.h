@@ -37,6 +37,8 @@ class SqliteBroker : public DatabaseBroker {
   absl::StatusOr<int64_t> GetMaxRow() override;
   absl::StatusOr<ItemBatch> GetItemsSince(int64_t point, int count) override;
   absl::StatusOr<MergeResult> MergeItems(const ItemBatch& items, const std::string& source) override;
+  absl::StatusOr<MergeResult> MergeItemsAndSyncs(const ItemBatch& items, const std::string& source,
+                                                 const std::vector<SyncRecord>& incoming_syncs) override;
   absl::StatusOr<int64_t> GetSync(const std::string& remote_id, bool incoming) override;
   absl::StatusOr<std::vector<SyncRecord>> GetSyncs(bool incoming) override;
   absl::Status MergeSyncs(const std::vector<SyncRecord>& syncs, bool incoming) override;
@@ -64,7 +66,8 @@ class SqliteBroker : public DatabaseBroker {
   // --- For the subclasses ---------------------------------------------------
   // The row merge proper (one transaction; migrates a legacy schema first).
   // `rows` holds the broker's type only; `source` may be empty.
-  virtual absl::Status MergeRows(const ItemBatch& rows, const std::string& source, int64_t* applied) = 0;
+  virtual absl::Status MergeRows(const ItemBatch& rows, const std::string& source,
+                                 const std::vector<SyncRecord>& also_syncs, int64_t* applied) = 0;
   // The stat row (and the type's extra max rows), inside the caller's
   // transaction; metadata and max_row are filled in by the caller.
   virtual absl::StatusOr<ReplicationInfo> ReadInfoLocked() = 0;
