@@ -66,6 +66,14 @@ PartitionReplicator::PartitionReplicator(const ReplicatorOptions& options, Reloa
       env_(env) {}
 
 std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem>& items) {
+  std::vector<size_t> rest;
+  std::vector<DbOutcome> outcomes = ReplicateFastPath(items, &rest);
+  for (size_t i : rest) outcomes[i] = per_db_->ReplicateDb(items[i].partition, items[i].db_file, items[i].node_id);
+  return outcomes;
+}
+
+std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<WalkItem>& items,
+                                                              std::vector<size_t>* per_db) {
   std::vector<DbOutcome> outcomes(items.size());
   if (items.empty()) return outcomes;
   std::vector<bool> done(items.size(), false);
@@ -191,7 +199,7 @@ std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem
   }
   candidates.clear();  // Releases the remaining locks before the per-database path.
   for (size_t i = 0; i < items.size(); ++i) {
-    if (!done[i]) outcomes[i] = per_db_->ReplicateDb(items[i].partition, items[i].db_file, items[i].node_id);
+    if (!done[i]) per_db->push_back(i);
   }
   return outcomes;
 }

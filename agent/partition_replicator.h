@@ -50,6 +50,12 @@ class PartitionReplicator {
   // One outcome per item, in order.
   std::vector<DbOutcome> Replicate(const std::vector<WalkItem>& items);
 
+  // As Replicate, but what takes the per-database path is left to the
+  // caller: those items' indexes are appended to `per_db`, their outcomes
+  // left default, so that the caller can spread them over its workers (each
+  // costs round trips and perhaps an rsync of its own).
+  std::vector<DbOutcome> ReplicateFastPath(const std::vector<WalkItem>& items, std::vector<size_t>* per_db);
+
  private:
   struct Candidate;
   struct Group;

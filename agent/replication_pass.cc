@@ -204,11 +204,20 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
   bool walk_done = false;
   int in_flight = 0;
   std::deque<Retry> retries;
+  // Databases of a walked chunk that take the per-database path: any worker
+  // takes them, before walking on.
+  std::deque<WalkItem> singles;
   // Fills `partition` (a walk step) or `retry` (one database); false when
   // the pass has nothing left.
   auto next_work = [&](std::vector<WalkItem>* partition, absl::optional<Retry>* retry) -> bool {
     absl::MutexLock lock(&work_mu);
     while (!stop_requested_) {
+      if (!singles.empty()) {
+        *retry = Retry{std::move(singles.front()), env_->Now(), 0};
+        singles.pop_front();
+        ++in_flight;
+        return true;
+      }
       if (!walk_done) {
         // Whole partitions until the chunk holds batch_databases: what the
         // peers lack travels in one rsync per peer device for all of them.
@@ -242,7 +251,7 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
       }
       if (in_flight == 0) return false;  // Nothing can be added any more.
       auto more = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(work_mu) {
-        return !retries.empty() || in_flight == 0 || stop_requested_.load();
+        return !singles.empty() || !retries.empty() || in_flight == 0 || stop_requested_.load();
       };
       work_mu.Await(absl::Condition(&more));
     }
@@ -268,10 +277,18 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
         --in_flight;
         account(retry->item, o, retry->attempt);
       } else {
-        std::vector<DbOutcome> outcomes = partitions_.Replicate(partition);
+        std::vector<size_t> rest;
+        std::vector<DbOutcome> outcomes = partitions_.ReplicateFastPath(partition, &rest);
         absl::MutexLock lock(&work_mu);
         --in_flight;
-        for (size_t k = 0; k < partition.size(); ++k) account(partition[k], outcomes[k], 0);
+        std::vector<bool> deferred(partition.size(), false);
+        for (size_t k : rest) {
+          deferred[k] = true;
+          singles.push_back(std::move(partition[k]));
+        }
+        for (size_t k = 0; k < partition.size(); ++k) {
+          if (!deferred[k]) account(partition[k], outcomes[k], 0);
+        }
       }
       if (metrics_ != nullptr) {
         ProgressSnapshot p = progress_.Snapshot();
@@ -289,7 +306,7 @@ absl::Status ReplicationPass::RunPass(const PassOverrides& overrides) {
   for (auto& t : workers) t.join();
   finished.Notify();
   progress.join();
-  if (!retries.empty()) all_ok = false;  // Stopped with work left.
+  if (!retries.empty() || !singles.empty()) all_ok = false;  // Stopped with work left.
   // Swift's replicate_reconcilers: the reconciler containers fed in this
   // pass go to their primaries now.
   std::vector<PostReplicate::Reconciler> reconcilers = post_.TakeReconcilers();

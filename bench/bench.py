@@ -51,6 +51,8 @@ ALL_CASES = ['first', 'steady', 'rsync', 'usync', 'rtm', 'limits', 'memory']
 # write than everything else together); `--cases all` runs everything.
 DEFAULT_CASES = ['first', 'steady', 'rsync', 'usync', 'rtm', 'limits']
 SYSTEMS = ['swift', 'dbrepl']
+# What the bench runs of dbrepl's, relative to --bin-dir.
+BINARIES = ('peer/dbrepl-peer', 'agent/dbrepl-agent', 'tools/dbreplctl', 'bench/bench_client')
 
 
 def swift_conf_text():
@@ -754,11 +756,21 @@ class Bench:
         self.gen_stats = {}
         self.failures = []
         self.pool = None
+        self.bin_copy = None
 
     # ---- setup
 
     def bin(self, rel):
-        return os.path.join(self.args.bin_dir, rel)
+        return os.path.join(self.bin_copy or self.args.bin_dir, rel)
+
+    def copy_binaries(self):
+        """The binaries as built now, copied into the work directory: a build
+        during the run (bazel-bin is a symlink that moves) changes nothing."""
+        dest = os.path.join(self.work, 'bin')
+        for rel in BINARIES:
+            os.makedirs(os.path.join(dest, os.path.dirname(rel)), exist_ok=True)
+            shutil.copy2(os.path.join(self.args.bin_dir, rel), os.path.join(dest, rel))
+        self.bin_copy = dest
 
     def check_deps(self):
         missing = []
@@ -773,7 +785,7 @@ class Bench:
             missing.append({'perf': 'linux-perf', 'strace': 'strace'}[self.args.profile])
         if missing:
             die('missing Debian packages: %s; run ./run setup (bench/run.sh does)' % ', '.join(missing))
-        for rel in ('peer/dbrepl-peer', 'agent/dbrepl-agent', 'tools/dbreplctl', 'bench/bench_client'):
+        for rel in BINARIES:
             if not os.access(self.bin(rel), os.X_OK):
                 die('%s not built; bench/run.sh builds it (bazel build -c opt ...)' % self.bin(rel))
         self.swift_server = shutil.which('swift-container-server')
@@ -1352,6 +1364,7 @@ class Bench:
             self.work = tempfile.mkdtemp(prefix='dbrepl-bench.')
             self.own_work = True
         log('workdir %s' % self.work)
+        self.copy_binaries()
         self.check_network()
         self.machine_info = self.machine()
         shutil.rmtree(os.path.join(self.work, 'etc'), ignore_errors=True)
@@ -1375,6 +1388,7 @@ class Bench:
                 shutil.rmtree(os.path.join(self.work, 'trees'), ignore_errors=True)
             if self.own_work and not a.keep:
                 shutil.rmtree(os.path.join(self.work, 'data'), ignore_errors=True)
+                shutil.rmtree(os.path.join(self.work, 'bin'), ignore_errors=True)
                 shutil.rmtree(os.path.join(self.work, 'limits'), ignore_errors=True)
         if self.failures:
             log('FAIL: not converged: %s' % ', '.join(self.failures))

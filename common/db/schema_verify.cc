@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "common/db/legacy_schema.h"
 #include "common/db/migrations.h"
 #include "common/db/schema.h"
@@ -128,9 +129,47 @@ absl::Status NotSwift(DbType type, absl::string_view what) {
   return absl::DataLossError(absl::StrCat("not a Swift ", ServerType(type), " database: ", what));
 }
 
-}  // namespace
+// The verdict is a function of the type and sqlite_master's rows (columns
+// come from the tables' SQL text): the texts found to be Swift's, so that
+// uploads written by the same Swift version (nearly all of them) cost one
+// SELECT. Bounded: a flood of distinct schemas only forgets.
+class VerifiedSchemas {
+ public:
+  bool Contains(const std::string& text) {
+    absl::MutexLock lock(&mu_);
+    return texts_.count(text) > 0;
+  }
+  void Add(std::string text) {
+    absl::MutexLock lock(&mu_);
+    if (texts_.size() >= kMax) texts_.clear();
+    texts_.insert(std::move(text));
+  }
 
-absl::Status VerifySwiftSchema(SqliteConnection* conn, DbType type) {
+ private:
+  static constexpr size_t kMax = 64;
+  absl::Mutex mu_;
+  std::set<std::string> texts_ ABSL_GUARDED_BY(mu_);
+};
+
+VerifiedSchemas& Verified() {
+  static VerifiedSchemas* const verified = new VerifiedSchemas;
+  return *verified;
+}
+
+// The type, then every sqlite_master row as it is stored, NUL-separated.
+absl::StatusOr<std::string> SchemaText(SqliteConnection* conn, DbType type) {
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   conn->Prepare("SELECT type, name, tbl_name, rootpage IS NULL, sql FROM sqlite_master ORDER BY rowid"));
+  std::string text(ServerType(type));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    for (int c = 0; c < 5; ++c) absl::StrAppend(&text, std::string(1, '\0'), st.ColumnText(c));
+  }
+  return text;
+}
+
+absl::Status VerifyUncached(SqliteConnection* conn, DbType type) {
   ASSIGN_OR_RETURN(SchemaInfo info, InspectSchema(conn));
   RETURN_IF_ERROR(CheckSchema(info, type));
   KnownSchema upload;
@@ -176,6 +215,16 @@ absl::Status VerifySwiftSchema(SqliteConnection* conn, DbType type) {
       return NotSwift(type, absl::StrCat("table '", table, "' lacks ", absl::StrJoin(missing, ", ")));
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status VerifySwiftSchema(SqliteConnection* conn, DbType type) {
+  ASSIGN_OR_RETURN(std::string text, SchemaText(conn, type));
+  if (Verified().Contains(text)) return absl::OkStatus();
+  RETURN_IF_ERROR(VerifyUncached(conn, type));
+  Verified().Add(std::move(text));
   return absl::OkStatus();
 }
 

@@ -14,6 +14,10 @@
 // collapsed (sqlite_master keeps the text as created). Extra tables, extra
 // columns, unknown indexes, triggers or views are refused.
 //
+// A schema found to be Swift's is remembered by its sqlite_master rows (and
+// the type), which the verdict depends on alone: the next upload with the
+// same schema costs one SELECT.
+//
 // Returns OK, or DATA_LOSS naming the first thing that is not Swift's (the
 // caller treats the file as a corrupt upload). INVALID_ARGUMENT for a
 // database of the other type. Thread-safe.

@@ -45,6 +45,26 @@ TEST(SchemaVerifyTest, SwiftsSchemasPass) {
   EXPECT_OK(VerifySwiftSchema(RawConnection(legacy).get(), DbType::kContainer));
 }
 
+TEST(SchemaVerifyTest, AVerdictIsRememberedOnlyForTheSameSchemaText) {
+  // Accepted twice (the second from memory), and a copy with one trigger
+  // more is still refused: it is another text.
+  std::string path = NewDb(DbType::kContainer);
+  EXPECT_OK(VerifySwiftSchema(RawConnection(path).get(), DbType::kContainer));
+  EXPECT_OK(VerifySwiftSchema(RawConnection(path).get(), DbType::kContainer));
+  EXPECT_THAT(VerifySwiftSchema(RawConnection(path).get(), DbType::kAccount),
+              StatusIs(absl::StatusCode::kInvalidArgument)) << "the type is part of what is remembered";
+  auto conn = RawConnection(path);
+  ASSERT_OK(conn->Execute("CREATE TRIGGER wipe AFTER INSERT ON incoming_sync BEGIN DELETE FROM object; END"));
+  EXPECT_THAT(VerifySwiftSchema(conn.get(), DbType::kContainer), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(VerifySwiftSchema(conn.get(), DbType::kContainer), StatusIs(absl::StatusCode::kDataLoss))
+      << "a refusal is not remembered as an acceptance";
+  // A column added by hand changes the table's SQL text too.
+  std::string other = NewDb(DbType::kContainer);
+  auto c2 = RawConnection(other);
+  ASSERT_OK(c2->Execute("ALTER TABLE object ADD COLUMN evil TEXT"));
+  EXPECT_THAT(VerifySwiftSchema(c2.get(), DbType::kContainer), StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST(SchemaVerifyTest, AForeignTriggerIsRefused) {
   std::string path = NewDb(DbType::kContainer);
   auto conn = RawConnection(path);
