@@ -2,6 +2,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/env/env.h"
+#include "common/env/file_ops.h"
 #include "common/errors.h"
 #include "common/paths.h"
 #include "common/rpc/grpc_status.h"
@@ -370,10 +372,12 @@ grpc::Status PeerService::CompleteRsyncBatch(grpc::ServerContext* context,
       return InvalidRequestError(absl::StrCat(request->installs_size(), " installs exceed the limit of ",
                                               kMaxInstallBatch));
     }
+    // The installs' directory fsyncs, each directory once, before answering.
+    DeferredDirSyncs dir_syncs;
     for (const v1::CompleteRsyncRequest& install : request->installs()) {
       absl::StatusOr<std::string> new_id = [&]() -> absl::StatusOr<std::string> {
         ASSIGN_OR_RETURN(LocatedDb db, locator_.Locate(install.db()));
-        return rpc_.CompleteRsync(db, install.tmp_name(), install.db_basename(), Deadline(context));
+        return rpc_.CompleteRsync(db, install.tmp_name(), install.db_basename(), Deadline(context), &dir_syncs);
       }();
       if (metrics_ != nullptr) metrics_->CountRequest("CompleteRsync", new_id.status());
       v1::InstallResult* r = response->add_results();
@@ -386,6 +390,12 @@ grpc::Status PeerService::CompleteRsyncBatch(grpc::ServerContext* context,
       r->set_code(static_cast<int32_t>(new_id.status().code()));
       r->set_reason(std::string(ErrorReasonName(GetReason(new_id.status()))));
       r->set_message(std::string(new_id.status().message()));
+    }
+    // Not durable, not installed as far as the sender may know: it tries
+    // again next pass and finds what is there.
+    if (absl::Status synced = dir_syncs.Flush(Env::Default()); !synced.ok()) {
+      response->Clear();
+      return absl::UnavailableError(absl::StrCat("making the installs durable: ", synced.message()));
     }
     return absl::OkStatus();
   }();

@@ -1,6 +1,7 @@
 // In-process gRPC tests of dbrepl.v1.ReplicationPeer: every operation and
 // every error path, against real SQLite files and a real server on loopback.
 // The partition handshake, sharding and policies: peer_service_sync_test.
+#include "common/db/testing/db_test_util.h"
 #include "peer/testing/peer_service_fixture.h"
 
 namespace dbrepl::peer {
@@ -281,6 +282,35 @@ TEST_F(PeerServiceTest, SyncsWithTheLastBatchAreMergedInItsTransaction) {
   EXPECT_EQ(sender, 3);
   ASSERT_OK_AND_ASSIGN(ReplicationInfo info, local->GetReplicationInfo());
   EXPECT_EQ(info.count, 3);
+}
+
+// An upload whose schema is not Swift's (here a trigger that would wipe the
+// rows later) is never installed nor merged: it is quarantined, and its
+// trigger never ran.
+TEST_F(PeerServiceTest, AnUploadWithAForeignTriggerIsQuarantinedNotInstalled) {
+  ASSERT_OK(MakeDirs(devices_ + "/sda/tmp"));
+  const std::string tmp = devices_ + "/sda/tmp/evil-id";
+  std::string source_file = NewTmpDir() + "/d/containers/7/85f/" + kHash + "/" + kHash + ".db";
+  { auto source = CreateContainer(source_file, 2); }
+  {
+    auto conn = ::dbrepl::testing::RawConnection(source_file);
+    ASSERT_OK(conn->Execute("CREATE TRIGGER wipe AFTER UPDATE ON container_info BEGIN DELETE FROM object; END"));
+  }
+  ASSERT_OK(RenameDurably(source_file, tmp));
+  v1::CompleteRsyncRequest req;
+  *req.mutable_db() = Ref();
+  req.set_tmp_name("evil-id");
+  v1::CompleteRsyncResponse resp;
+  EXPECT_EQ(GetReason(Call(&v1::ReplicationPeer::Stub::CompleteRsync, req, &resp)), ErrorReason::kUploadCorrupt);
+  EXPECT_FALSE(PathExists(DbFile()));
+  EXPECT_FALSE(PathExists(tmp));
+  const std::string kept = devices_ + "/sda/quarantined/uploads/evil-id";
+  ASSERT_TRUE(PathExists(kept));
+  auto conn = ::dbrepl::testing::RawConnection(kept);
+  ASSERT_OK_AND_ASSIGN(SqliteStatement count, conn->Prepare("SELECT COUNT(*) FROM object"));
+  ASSERT_OK_AND_ASSIGN(bool row, count.Step());
+  ASSERT_TRUE(row);
+  EXPECT_EQ(count.ColumnInt(0), 2) << "nothing of the upload ran (NewId would have fired the trigger)";
 }
 
 TEST_F(PeerServiceTest, CompleteRsyncInstallsUnderNewIdAndRefusesWhenPreconditionsFail) {

@@ -350,7 +350,8 @@ absl::Status ReplicatorRpc::MergeSyncs(const LocatedDb& db, const std::vector<Sy
 }
 
 absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, const std::string& tmp_name,
-                                                         const std::string& db_basename, absl::Time deadline) {
+                                                         const std::string& db_basename, absl::Time deadline,
+                                                         DeferredDirSyncs* deferred) {
   std::string target = db.db_file;
   if (!db_basename.empty()) {
     RETURN_IF_ERROR(ValidateDbBasename(db_basename, db.hash));
@@ -389,7 +390,7 @@ absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, co
     // it took them before the lock was ours.
     absl::StatusOr<DirectoryLock> locked = absl::UnavailableError("not tried");
     for (int attempt = 0; attempt < 3; ++attempt) {
-      absl::Status made = MakeDirsDurablyBelow(options_.env, db.device_path, hash_dir);
+      absl::Status made = MakeDirsBelow(options_.env, db.device_path, hash_dir, deferred);
       if (absl::IsNotFound(made) && !Exists(options_.env, db.device_path)) {
         return DeviceUnavailableError(absl::StrCat(db.device_path, " vanished"));
       }
@@ -411,7 +412,7 @@ absl::StatusOr<std::string> ReplicatorRpc::CompleteRsync(const LocatedDb& db, co
       absl::Status gone = options_.env->RemoveFile(absl::StrCat(target, suffix));
       if (!gone.ok() && !absl::IsNotFound(gone)) return gone;
     }
-    RETURN_IF_ERROR(upload.Install(target));
+    RETURN_IF_ERROR(upload.Install(target, deferred));
   }
   Step("after_rename");
   LOG(INFO) << db.LogName() << ": installed rsynced database from " << tmp_name << " as id " << new_id;

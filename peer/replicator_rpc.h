@@ -43,6 +43,7 @@
 #include "common/db/records.h"
 #include "common/db/state_cache.h"
 #include "common/env/env.h"
+#include "common/env/file_ops.h"
 #include "peer/db_locator.h"
 #include "peer/pending_points.h"
 
@@ -161,9 +162,12 @@ class ReplicatorRpc {
   // ROWID. `db_basename` may be empty ("<hash>.db"). Returns the new id.
   // NOT_FOUND/RSYNC_PRECONDITION when the target exists or the tmp file is
   // missing; DATA_LOSS/UPLOAD_CORRUPT for an upload that is not a usable
-  // Swift database of the type.
+  // Swift database of the type. With `deferred` (a batch of installs), the
+  // directory fsyncs are owed to it: nothing may be answered before its
+  // Flush.
   absl::StatusOr<std::string> CompleteRsync(const LocatedDb& db, const std::string& tmp_name,
-                                            const std::string& db_basename, absl::Time deadline);
+                                            const std::string& db_basename, absl::Time deadline,
+                                            DeferredDirSyncs* deferred = nullptr);
 
   // Swift's rsync_then_merge, done in place: merges the rows of
   // tmp/<tmp_name> (the sender's whole database) into the existing database

@@ -109,14 +109,14 @@ absl::Status Upload::Quarantine(const absl::Status& why) {
 }
 
 absl::StatusOr<std::unique_ptr<DatabaseBroker>> Upload::OpenVerified(absl::Duration busy_timeout) {
-  // The schema and a quick_check first, on a plain connection: nothing of
-  // the upload (a trigger, a view) runs before it is known to be Swift's.
-  absl::Status verified = VerifySwiftDatabase(db_.type, path_);
-  if (!verified.ok()) {
-    if (absl::IsDataLoss(verified) || absl::IsInvalidArgument(verified)) return Quarantine(verified);
-    return verified;
-  }
+  // The schema and a quick_check first, on the broker's connection before
+  // it reads anything: nothing of the upload (a trigger, a view) runs before
+  // it is known to be Swift's.
   BrokerOptions options;
+  options.verify_swift_database = true;
+  // Read once, front to back (installed, or folded into the database): a
+  // small page cache keeps concurrent merges' memory down.
+  options.cache_kib = 256;
   options.busy_timeout = busy_timeout;
   options.exclusive_file = true;
   options.quarantine_on_corruption = false;  // Never the directory around it.
@@ -132,10 +132,14 @@ absl::StatusOr<std::unique_ptr<DatabaseBroker>> Upload::OpenVerified(absl::Durat
   return broker;
 }
 
-absl::Status Upload::Install(const std::string& target) {
+absl::Status Upload::Install(const std::string& target, DeferredDirSyncs* deferred) {
   RETURN_IF_ERROR(env_->SyncFile(path_));
   RETURN_IF_ERROR(env_->RenameFile(path_, target));
-  RETURN_IF_ERROR(env_->SyncDir(Dirname(target)));
+  if (deferred != nullptr) {
+    deferred->Add(Dirname(target));
+  } else {
+    RETURN_IF_ERROR(env_->SyncDir(Dirname(target)));
+  }
   Release(path_);
   path_.clear();
   return absl::OkStatus();

@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "common/db/broker.h"
 #include "common/env/env.h"
+#include "common/env/file_ops.h"
 #include "peer/db_locator.h"
 
 namespace dbrepl::peer {
@@ -62,8 +63,9 @@ class Upload {
   // durably: MakeDirsDurablyBelow). tmp/ is not synced: should its old name
   // survive a crash, it is a second link to the installed file, and the
   // private name is unlinked at the next start (RemoveAbandonedUploads).
-  // Afterwards the Upload owns nothing.
-  absl::Status Install(const std::string& target);
+  // Afterwards the Upload owns nothing. With `deferred`, the directory's
+  // fsync is owed to it instead (the file's is done here, before the rename).
+  absl::Status Install(const std::string& target, DeferredDirSyncs* deferred = nullptr);
 
   // Removes the (closed) file now, after its rows were merged elsewhere.
   absl::Status Remove();

@@ -158,14 +158,9 @@ absl::Status VerifySwiftDatabase(DbType type, const std::string& file) {
     if (absl::IsNotFound(conn.status())) return conn.status();
     return absl::DataLossError(conn.status().message());
   }
-  RETURN_IF_ERROR(VerifySwiftSchema(conn->get(), type));
-  ASSIGN_OR_RETURN(SqliteStatement check, (*conn)->Prepare("PRAGMA quick_check"));
-  ASSIGN_OR_RETURN(bool row, check.Step());
-  if (!row || check.ColumnText(0) != "ok") {
-    return absl::DataLossError(absl::StrCat("quick_check: ", row ? check.ColumnText(0) : "no answer"));
-  }
-  return absl::OkStatus();
+  return VerifySwiftDatabaseOn(conn->get(), type);
 }
+
 
 absl::Status DeleteDbFilesIfUnchanged(DbType type, const std::string& db_file, int64_t expected_max_row) {
   std::string hash_dir = PythonDirname(db_file);

@@ -62,6 +62,12 @@ struct BrokerOptions {
   // the opener fsyncs the file before anyone else can see it, and a crash
   // before that leaves a private file nobody will use.
   bool exclusive_file = false;
+  // Check the file as VerifySwiftDatabase does, on the broker's own
+  // connection before anything else reads it (one open, one schema parse):
+  // Open fails as VerifySwiftDatabase would, and never quarantines for it.
+  bool verify_swift_database = false;
+  // The connection's page cache limit in KiB; 0: SQLite's default (2000).
+  int cache_kib = 0;
   // Tombstones deleted per transaction by Reclaim (Swift's
   // RECLAIM_PAGE_SIZE). Only tests change it.
   int reclaim_page_size = 10000;

@@ -228,4 +228,14 @@ absl::Status VerifySwiftSchema(SqliteConnection* conn, DbType type) {
   return absl::OkStatus();
 }
 
+absl::Status VerifySwiftDatabaseOn(SqliteConnection* conn, DbType type) {
+  RETURN_IF_ERROR(VerifySwiftSchema(conn, type));
+  ASSIGN_OR_RETURN(SqliteStatement check, conn->Prepare("PRAGMA quick_check"));
+  ASSIGN_OR_RETURN(bool row, check.Step());
+  if (!row || check.ColumnText(0) != "ok") {
+    return absl::DataLossError(absl::StrCat("quick_check: ", row ? check.ColumnText(0) : "no answer"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace dbrepl

@@ -32,6 +32,11 @@ namespace dbrepl {
 
 absl::Status VerifySwiftSchema(SqliteConnection* conn, DbType type);
 
+// VerifySwiftSchema, then SQLite's quick_check: what an upload must pass
+// before it is used (DATA_LOSS naming the first problem). On a connection
+// on which nothing of the file has run yet.
+absl::Status VerifySwiftDatabaseOn(SqliteConnection* conn, DbType type);
+
 }  // namespace dbrepl
 
 #endif  // DBREPL_COMMON_DB_SCHEMA_VERIFY_H_

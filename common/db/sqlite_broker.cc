@@ -13,6 +13,7 @@
 #include "common/db/lock_file.h"
 #include "common/db/metadata.h"
 #include "common/db/pending.h"
+#include "common/db/schema_verify.h"
 #include "common/errors.h"
 #include "common/python_float.h"
 #include "common/status_macros.h"
@@ -58,12 +59,21 @@ absl::Status SqliteBroker::Init() {
   // fsynced before its rename): no journal file to create and delete, no
   // fsync per transaction.
   open_options.creating_schema = options_.exclusive_file;
+  open_options.cache_kib = options_.cache_kib;
   absl::StatusOr<std::unique_ptr<SqliteConnection>> conn = SqliteConnection::Open(db_file(), open_options);
   if (!conn.ok()) {
     if (absl::IsNotFound(conn.status())) return DbNotFoundError(conn.status().message());
     return Guard(conn.status());
   }
   conn_ = *std::move(conn);
+  if (options_.verify_swift_database) {
+    // Not through Guard: a file that is not Swift's is the caller's to judge.
+    absl::Status verified = VerifySwiftDatabaseOn(conn_.get(), type());
+    if (!verified.ok()) {
+      if (absl::IsNotFound(verified) || absl::IsInvalidArgument(verified)) return verified;
+      return absl::DataLossError(absl::StrCat(db_file(), ": ", verified.message()));
+    }
+  }
   RETURN_IF_ERROR(Guard(RefreshSchema()));
   absl::Status s = CheckSchema(schema_, type());
   if (absl::IsDataLoss(s)) return Guard(absl::DataLossError(absl::StrCat(db_file(), ": ", s.message())));

@@ -114,6 +114,9 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const s
                             : "PRAGMA synchronous = NORMAL; PRAGMA count_changes = OFF; "
                               "PRAGMA temp_store = MEMORY; PRAGMA journal_mode = DELETE;";
   if (absl::Status s = conn->Execute(pragmas); !s.ok()) return s;
+  if (options.cache_kib > 0) {
+    if (absl::Status s = conn->Execute(absl::StrCat("PRAGMA cache_size = -", options.cache_kib)); !s.ok()) return s;
+  }
   rc = sqlite3_create_function_v2(db, "chexor", 3, SQLITE_UTF8, nullptr, &ChexorSqlFunction, nullptr, nullptr,
                                   nullptr);
   if (rc != SQLITE_OK) return conn->Error(rc, "registering chexor");

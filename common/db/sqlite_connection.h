@@ -57,6 +57,9 @@ struct SqliteOpenOptions {
   // Swift's initialize() pragmas (synchronous OFF, journal in memory) instead
   // of get_db_connection()'s.
   bool creating_schema = false;
+  // The page cache's limit in KiB (PRAGMA cache_size = -N); 0: SQLite's
+  // default (2000 KiB). A file read once, front to back, needs little.
+  int cache_kib = 0;
 };
 
 class SqliteConnection;

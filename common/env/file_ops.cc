@@ -1,5 +1,6 @@
 #include "common/env/file_ops.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -51,6 +52,21 @@ absl::Status MakeDirsDurably(Env* env, const std::string& path) {
 }
 
 absl::Status MakeDirsDurablyBelow(Env* env, const std::string& root, const std::string& path) {
+  return MakeDirsBelow(env, root, path, nullptr);
+}
+
+absl::Status DeferredDirSyncs::Flush(Env* env) {
+  std::vector<std::string> dirs = std::move(dirs_);
+  dirs_.clear();
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (const std::string& d : dirs) {
+    if (absl::Status s = env->SyncDir(d); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MakeDirsBelow(Env* env, const std::string& root, const std::string& path, DeferredDirSyncs* deferred) {
   absl::StatusOr<FileInfo> top = env->Stat(root);
   if (!top.ok()) return top.status();
   if (!top->is_directory()) return absl::FailedPreconditionError(absl::StrCat(root, " is not a directory"));
@@ -71,6 +87,10 @@ absl::Status MakeDirsDurablyBelow(Env* env, const std::string& root, const std::
     absl::Status made = env->CreateDir(current);
     if (absl::IsAlreadyExists(made)) continue;
     if (!made.ok()) return made;  // NOT_FOUND if a parent vanished meanwhile.
+    if (deferred != nullptr) {
+      deferred->Add(DirOf(current));
+      continue;
+    }
     if (absl::Status s = env->SyncDir(DirOf(current)); !s.ok()) return s;
   }
   return absl::OkStatus();

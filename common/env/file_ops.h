@@ -14,6 +14,7 @@
 #define DBREPL_COMMON_ENV_FILE_OPS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/env/env.h"
@@ -30,6 +31,26 @@ absl::Status MakeDirsDurably(Env* env, const std::string& path);
 // a prefix of `path`): NOT_FOUND if `root` is gone, so an unmounted device's
 // mount point is never filled with a fresh directory tree.
 absl::Status MakeDirsDurablyBelow(Env* env, const std::string& root, const std::string& path);
+
+// Directory fsyncs owed by a batch of durable operations, each done once at
+// the end (many installs into one partition share its directories' syncs).
+// Nothing the batch did may be reported durable before Flush returns OK.
+// Not thread-safe: one batch, one thread.
+class DeferredDirSyncs {
+ public:
+  void Add(const std::string& dir) { dirs_.push_back(dir); }
+  // fsyncs each distinct directory once; forgets them either way.
+  // The first error, naming its directory.
+  absl::Status Flush(Env* env);
+  bool empty() const { return dirs_.empty(); }
+
+ private:
+  std::vector<std::string> dirs_;
+};
+
+// MakeDirsDurablyBelow whose parent fsyncs are owed to `deferred` instead of
+// done before returning.
+absl::Status MakeDirsBelow(Env* env, const std::string& root, const std::string& path, DeferredDirSyncs* deferred);
 
 // Swift's renamer(), made durable: creates the target's directory, fsyncs the
 // source, renames it over `to`, then fsyncs the target's directory and the

@@ -116,6 +116,38 @@ TEST(FileOpsTest, RenameDurablyCreatesAndSyncsMissingDirectories) {
   EXPECT_GE(crash_at, 5);
 }
 
+TEST(FileOpsTest, DeferredDirectorySyncsAreOwedUntilFlushAndDoneOnce) {
+  std::string root = NewDir("deferred");
+  std::string backups = NewDir("backups");
+  FaultInjectionEnv env(Env::Default(), backups);
+  int dir_syncs = 0;
+  env.SetFaultHook([&](const FaultInjectionEnv::Call& c) {
+    if (c.op == "SyncDir") ++dir_syncs;
+    return absl::OkStatus();
+  });
+  DeferredDirSyncs deferred;
+  ASSERT_OK(MakeDirsBelow(&env, root, root + "/p/a/x", &deferred));
+  ASSERT_OK(MakeDirsBelow(&env, root, root + "/p/a/y", &deferred));
+  ASSERT_OK(MakeDirsBelow(&env, root, root + "/p/b/z", &deferred));
+  EXPECT_EQ(dir_syncs, 0) << "all owed, none done";
+  EXPECT_FALSE(deferred.empty());
+  // A crash now may lose them: they were never promised.
+  {
+    std::string other = NewDir("deferred_lost");
+    FaultInjectionEnv lossy(Env::Default(), NewDir("backups"));
+    DeferredDirSyncs owed;
+    ASSERT_OK(MakeDirsBelow(&lossy, other, other + "/p/q", &owed));
+    ASSERT_OK(lossy.DropUnsyncedChanges());
+    EXPECT_FALSE(fs::exists(other + "/p"));
+  }
+  ASSERT_OK(deferred.Flush(&env));
+  // root (for p), p (for a and b), a (for x and y), b (for z): four, once each.
+  EXPECT_EQ(dir_syncs, 4);
+  EXPECT_TRUE(deferred.empty());
+  ASSERT_OK(env.DropUnsyncedChanges());
+  for (const char* d : {"/p/a/x", "/p/a/y", "/p/b/z"}) EXPECT_TRUE(fs::is_directory(root + d)) << d;
+}
+
 TEST(FileOpsTest, FaultHookFailsTheChosenCall) {
   std::string dir = NewDir("hook");
   FaultInjectionEnv env(Env::Default(), NewDir("backups"));
