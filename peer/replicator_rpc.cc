@@ -19,6 +19,8 @@ namespace dbrepl::peer {
 namespace {
 
 constexpr int kFoldBatch = 1000;
+// The page cache of each broker the peer opens, in KiB (SQLite: 2000).
+constexpr int kPeerCacheKib = 1024;
 // The peer never reclaims; a state's reclaim time is not used here.
 constexpr double kNoReclaim = 1e12;
 
@@ -79,6 +81,9 @@ BrokerOptions ReplicatorRpc::OptionsFor(absl::Time deadline) const {
   BrokerOptions o;
   o.busy_timeout = std::max(absl::ZeroDuration(), std::min(options_.busy_timeout, deadline - absl::Now()));
   o.lock_timeout = std::max(absl::ZeroDuration(), std::min(options_.lock_timeout, deadline - absl::Now()));
+  // A call touches a few pages, a merge batch a few hundred: SQLite's
+  // default 2000 KiB per connection only adds up over concurrent calls.
+  o.cache_kib = kPeerCacheKib;
   return o;
 }
 
