@@ -61,6 +61,34 @@ TEST(BrokerOpenTest, MissingFileIsNotFoundAndNotCreated) {
   EXPECT_FALSE(PathExists(PythonDirname(path)));
 }
 
+// Bytes 18 and 19 of the file header: 1 for a rollback journal, 2 for WAL.
+std::pair<int, int> JournalFormat(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char header[20] = {};
+  in.read(header, sizeof header);
+  return {header[18], header[19]};
+}
+
+TEST(BrokerOpenTest, OpeningLeavesWalModeAsSwiftsConnectionDoes) {
+  const std::string path = NewDbPath(DbType::kContainer);
+  {
+    auto b = DatabaseBroker::Create(DbType::kContainer, path, "a", "c", "0000000001.00000");
+    ASSERT_OK(b.status());
+  }
+  {
+    auto raw = RawConnection(path);
+    ASSERT_OK(raw->Execute("PRAGMA journal_mode = WAL"));
+  }
+  ASSERT_EQ(JournalFormat(path), std::make_pair(2, 2)) << "the setup: a WAL database";
+  {
+    ASSERT_OK_AND_ASSIGN(auto b, DatabaseBroker::Open(DbType::kContainer, path));
+    ASSERT_OK_AND_ASSIGN(ReplicationInfo info, b->GetReplicationInfo());
+    EXPECT_EQ(info.container, "c");
+  }
+  EXPECT_EQ(JournalFormat(path), std::make_pair(1, 1)) << "back to a rollback journal";
+  EXPECT_FALSE(PathExists(path + "-wal"));
+}
+
 TEST(BrokerCreateTest, CreatesLikeSwift) {
   std::string path = NewDbPath(DbType::kContainer, "sdb3");
   Timestamp before = Timestamp::Now();

@@ -60,6 +60,7 @@ absl::Status SqliteBroker::Init() {
   // fsync per transaction.
   open_options.creating_schema = options_.exclusive_file;
   open_options.cache_kib = options_.cache_kib;
+  open_options.journal_mode_later = !options_.exclusive_file;
   absl::StatusOr<std::unique_ptr<SqliteConnection>> conn = SqliteConnection::Open(db_file(), open_options);
   if (!conn.ok()) {
     if (absl::IsNotFound(conn.status())) return DbNotFoundError(conn.status().message());
@@ -74,20 +75,35 @@ absl::Status SqliteBroker::Init() {
       return absl::DataLossError(absl::StrCat(db_file(), ": ", verified.message()));
     }
   }
-  RETURN_IF_ERROR(Guard(RefreshSchema()));
+  RETURN_IF_ERROR(Guard(RefreshSchema(/*set_journal_mode=*/!options_.exclusive_file)));
   absl::Status s = CheckSchema(schema_, type());
   if (absl::IsDataLoss(s)) return Guard(absl::DataLossError(absl::StrCat(db_file(), ": ", s.message())));
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(db_file(), ": ", s.message()));
   return absl::OkStatus();
 }
 
-absl::Status SqliteBroker::RefreshSchema() {
+absl::Status SqliteBroker::RefreshSchema(bool set_journal_mode) {
   ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
   // One read transaction for the few statements: one lock cycle (and one
   // hot-journal check) instead of one per statement.
   ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(conn));
+  bool journal_mode_set = true;
+  if (set_journal_mode) {
+    // A fresh connection loads the schema when it first prepares a
+    // statement, under a shared lock of its own unless the transaction
+    // already holds one: this statement needs no schema and takes the
+    // transaction's lock first, so the load and everything below share it.
+    RETURN_IF_ERROR(conn->Execute("PRAGMA schema_version"));
+    ASSIGN_OR_RETURN(journal_mode_set, conn->SetJournalModeDelete());
+  }
   ASSIGN_OR_RETURN(schema_, InspectSchema(conn));
-  return snapshot.Commit();
+  RETURN_IF_ERROR(snapshot.Commit());
+  if (!journal_mode_set) {
+    // A WAL database: out of WAL mode only outside a transaction.
+    ASSIGN_OR_RETURN(journal_mode_set, conn->SetJournalModeDelete());
+    if (!journal_mode_set) return absl::InternalError(absl::StrCat(db_file(), ": could not leave WAL mode"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SqliteConnection*> SqliteBroker::Conn() {

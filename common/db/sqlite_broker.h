@@ -110,7 +110,9 @@ class SqliteBroker : public DatabaseBroker {
   // BEGIN IMMEDIATE on the connection.
   absl::StatusOr<Transaction> BeginWrite();
   // Re-reads the schema (after a migration).
-  absl::Status RefreshSchema();
+  // Reads the schema again (after a migration); `set_journal_mode`: first
+  // set Swift's journal mode in the same read transaction (at open).
+  absl::Status RefreshSchema(bool set_journal_mode = false);
   // Swift's get_raw_metadata() inside or outside a transaction. DATA_LOSS
   // "missing row in <type>_stat table" when the stat row is gone.
   absl::StatusOr<std::string> ReadMetadataColumn();

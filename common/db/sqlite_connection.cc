@@ -111,9 +111,12 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const s
   std::unique_ptr<SqliteConnection> conn(new SqliteConnection(path, db, options.busy_timeout));
   const char* pragmas = options.creating_schema
                             ? "PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA journal_mode = MEMORY;"
+                        : options.journal_mode_later
+                            ? "PRAGMA count_changes = OFF; PRAGMA temp_store = MEMORY;"
                             : "PRAGMA synchronous = NORMAL; PRAGMA count_changes = OFF; "
                               "PRAGMA temp_store = MEMORY; PRAGMA journal_mode = DELETE;";
   if (absl::Status s = conn->Execute(pragmas); !s.ok()) return s;
+  conn->synchronous_owed_ = !options.creating_schema && options.journal_mode_later;
   if (options.cache_kib > 0) {
     if (absl::Status s = conn->Execute(absl::StrCat("PRAGMA cache_size = -", options.cache_kib)); !s.ok()) return s;
   }
@@ -124,6 +127,20 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const s
 }
 
 SqliteConnection::~SqliteConnection() { sqlite3_close_v2(db_); }
+
+absl::Status SqliteConnection::SetOwedSynchronous() {
+  if (!synchronous_owed_) return absl::OkStatus();
+  if (absl::Status s = Execute("PRAGMA synchronous = NORMAL"); !s.ok()) return s;
+  synchronous_owed_ = false;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SqliteConnection::SetJournalModeDelete() {
+  absl::Status s = Execute("PRAGMA journal_mode = DELETE");
+  if (s.ok()) return true;
+  if (!sqlite3_get_autocommit(db_) && absl::StrContains(s.message(), "wal mode")) return false;
+  return s;
+}
 
 absl::StatusOr<bool> SqliteConnection::HasColumn(const std::string& table, const std::string& column) {
   int rc = RetryBusy(
@@ -290,6 +307,7 @@ absl::StatusOr<Transaction> Transaction::Begin(SqliteConnection* conn) {
     return absl::FailedPreconditionError(
         absl::StrCat(conn->path(), ": a transaction is already open on this connection (is the broker locked?)"));
   }
+  if (absl::Status s = conn->SetOwedSynchronous(); !s.ok()) return s;
   if (absl::Status s = conn->Execute("BEGIN IMMEDIATE"); !s.ok()) return s;
   return Transaction(conn);
 }

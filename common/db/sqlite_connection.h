@@ -60,6 +60,12 @@ struct SqliteOpenOptions {
   // The page cache's limit in KiB (PRAGMA cache_size = -N); 0: SQLite's
   // default (2000 KiB). A file read once, front to back, needs little.
   int cache_kib = 0;
+  // Leave get_db_connection()'s "PRAGMA journal_mode = DELETE" to the caller
+  // (SetJournalModeDelete), who runs it in its first read transaction, and
+  // its "PRAGMA synchronous = NORMAL" to the first write Transaction (until
+  // then SQLite's default, FULL, which is stricter): an open that only reads
+  // takes one lock cycle fewer (both pragmas load the schema).
+  bool journal_mode_later = false;
 };
 
 class SqliteConnection;
@@ -118,6 +124,11 @@ class SqliteConnection {
   // Whether `table` (a table, not a view) has `column`, from the parsed
   // schema (no statement is compiled). NOT_FOUND-free: false when either is
   // missing; an error only when the schema cannot be read.
+  // "PRAGMA journal_mode = DELETE" (Swift's). Inside a transaction it
+  // cannot take a database out of WAL mode: false then, and the caller runs
+  // it again once the transaction is over.
+  absl::StatusOr<bool> SetJournalModeDelete();
+
   absl::StatusOr<bool> HasColumn(const std::string& table, const std::string& column);
 
   // Rows changed by the last INSERT/UPDATE/DELETE (not counting triggers).
@@ -138,6 +149,7 @@ class SqliteConnection {
 
  private:
   friend class SqliteStatement;
+  friend class Transaction;
   SqliteConnection(std::string path, sqlite3* db, absl::Duration busy_timeout)
       : path_(std::move(path)), db_(db), busy_timeout_(busy_timeout) {}
 
@@ -146,9 +158,14 @@ class SqliteConnection {
   template <typename Attempt, typename BeforeRetry>
   int RetryBusy(Attempt attempt, BeforeRetry before_retry);
 
+  // "PRAGMA synchronous = NORMAL" if it is still owed (journal_mode_later);
+  // outside a transaction (SQLite refuses it inside one).
+  absl::Status SetOwedSynchronous();
+
   const std::string path_;
   sqlite3* db_;
   const absl::Duration busy_timeout_;
+  bool synchronous_owed_ = false;
 };
 
 // BEGIN IMMEDIATE (SQLite's RESERVED lock: no other writer until we are

@@ -26,6 +26,30 @@ std::unique_ptr<SqliteConnection> NewDb(const std::string& path, absl::Duration 
   return conn.ok() ? *std::move(conn) : nullptr;
 }
 
+TEST(SqliteConnectionTest, ADeferredSynchronousIsSetBeforeTheFirstWriteTransaction) {
+  std::string path = NewTestDir() + "/later.db";
+  ASSERT_NE(NewDb(path), nullptr);
+  SqliteOpenOptions options;
+  options.journal_mode_later = true;
+  ASSERT_OK_AND_ASSIGN(auto conn, SqliteConnection::Open(path, options));
+  // Reads run with SQLite's default (FULL): stricter, never looser.
+  EXPECT_THAT(Query(conn.get(), "PRAGMA synchronous"), ElementsAre(ElementsAre("2")));
+  {
+    ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(conn.get()));
+    ASSERT_OK(conn->Execute("CREATE TABLE t (x)"));
+    ASSERT_OK(txn.Commit());
+  }
+  EXPECT_THAT(Query(conn.get(), "PRAGMA synchronous"), ElementsAre(ElementsAre("1")));  // Swift's NORMAL.
+  // And the journal mode, in a read transaction.
+  {
+    ASSERT_OK_AND_ASSIGN(Transaction read, Transaction::BeginRead(conn.get()));
+    ASSERT_OK_AND_ASSIGN(bool set, conn->SetJournalModeDelete());
+    EXPECT_TRUE(set);
+    ASSERT_OK(read.Commit());
+  }
+  EXPECT_THAT(Query(conn.get(), "PRAGMA journal_mode"), ElementsAre(ElementsAre("delete")));
+}
+
 TEST(SqliteConnectionTest, OpenMissingFileIsNotFoundAndCreatesNothing) {
   std::string path = NewTestDir() + "/missing.db";
   EXPECT_THAT(SqliteConnection::Open(path, {}), StatusIs(absl::StatusCode::kNotFound));
