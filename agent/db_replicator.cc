@@ -303,15 +303,25 @@ NodeOutcome DbReplicator::PushToNode(const RingNode& node, Local& local, int64_t
 }
 
 NodeOutcome DbReplicator::UsyncTo(const RingNode& node, const std::string& db_file, int64_t partition, int64_t from,
-                                  const std::string& remote_id, const std::string& expected_id) {
+                                  const std::string& remote_id, const std::string& expected_id,
+                                  const DbFileIdentity* read_identity) {
   Local local;
   local.db_file = db_file;
   local.hash = HashOf(db_file);
   BrokerOptions bo;
   bo.lock_timeout = absl::Seconds(30);
   absl::StatusOr<std::unique_ptr<DatabaseBroker>> broker = DatabaseBroker::Open(options_.type, db_file, bo);
-  absl::StatusOr<ReplicationInfo> info =
-      broker.ok() ? (*broker)->GetReplicationInfo() : absl::StatusOr<ReplicationInfo>(broker.status());
+  // Opened, then stat'ed: a file replaced or written since the handshake's
+  // read shows another identity, and its id is read again.
+  absl::StatusOr<DbFileIdentity> now =
+      broker.ok() && read_identity != nullptr ? StatDbFile(db_file) : absl::StatusOr<DbFileIdentity>(broker.status());
+  absl::StatusOr<ReplicationInfo> info = absl::InternalError("not read");
+  if (now.ok() && *now == *read_identity) {
+    info = ReplicationInfo();
+    info->id = expected_id;
+  } else {
+    info = broker.ok() ? (*broker)->GetReplicationInfo() : absl::StatusOr<ReplicationInfo>(broker.status());
+  }
   if (!info.ok() || info->id != expected_id) {
     NodeOutcome o;
     o.node = node;

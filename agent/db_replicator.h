@@ -31,6 +31,7 @@
 #include "agent/replication_lock.h"
 #include "agent/rsync_runner.h"
 #include "common/db/broker.h"
+#include "common/db/state_cache.h"
 #include "common/db_type.h"
 #include "common/env/env.h"
 #include "common/hash_path.h"
@@ -88,9 +89,12 @@ class DbReplicator {
   // a caller that learned from the partition handshake that this is the
   // mode (the same facts Sync would have given). Opens the database; fails
   // (kError) if its id is no longer `expected_id`. The caller holds the
-  // database's replication lock.
+  // database's replication lock. `read_identity` (if set): the files'
+  // identity when `expected_id` was read; while it holds, the id is not
+  // read again.
   NodeOutcome UsyncTo(const RingNode& node, const std::string& db_file, int64_t partition, int64_t from,
-                      const std::string& remote_id, const std::string& expected_id);
+                      const std::string& remote_id, const std::string& expected_id,
+                      const DbFileIdentity* read_identity = nullptr);
 
   // Swift's post-replicate work (container-sync store, reconciler queue),
   // run after a container database's pushes; null (the default): none.

@@ -120,7 +120,7 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
     for (size_t t = 0; t < g.targets.size(); ++t) {
       if (c.results[t] != PeerResult::kDiff) continue;
       NodeOutcome o = per_db_->UsyncTo(g.targets[t], items[c.index].db_file, g.partition, c.usync_from[t],
-                                       c.usync_remote_id[t], c.read.state.id);
+                                       c.usync_remote_id[t], c.read.state.id, &c.read.identity);
       c.results[t] = o.result;
       c.ok[t] = o.success;
       c.detail[t] = o.detail;

@@ -226,5 +226,29 @@ TEST_F(PartitionReplicatorTest, RowsAPeerLacksAreStreamedWithoutAPerDatabaseSync
   EXPECT_EQ(point, 30);
 }
 
+TEST_F(PartitionReplicatorTest, ADatabaseReplacedAfterTheHandshakeIsNotStreamedUnderItsOldId) {
+  // Between the handshake's read and the usync, the database is replaced (a
+  // new file, a new id, at the same path): its identity changed, its id is
+  // read again, and nothing is sent in the old one's name.
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string path = MakeDb(me, "c", 30, part);
+  PeersBehind(10);
+  auto answer = peers_.on_sync_partition;
+  bool replaced = false;
+  peers_.on_sync_partition = [&](const v1::SyncPartitionRequest& req) {
+    if (!replaced) {
+      replaced = true;
+      EXPECT_EQ(unlink(path.c_str()), 0);
+      MakeDb(me, "c", 40, part);
+    }
+    return answer(req);
+  };
+  std::vector<DbOutcome> out = Pass({path}, part, me);
+  EXPECT_FALSE(out[0].success);
+  EXPECT_EQ(peers_.rows_streamed, 0);
+  for (const NodeOutcome& n : out[0].peers) EXPECT_THAT(n.detail, ::testing::HasSubstr("replaced"));
+}
+
 }  // namespace
 }  // namespace dbrepl::agent
