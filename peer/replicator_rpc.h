@@ -101,6 +101,10 @@ struct ReplicatorRpcOptions {
   Env* env = Env::Default();
   // Databases whose replication state the peer remembers (state_cache.h).
   size_t state_cache_entries = 1 << 20;
+  // Databases whose hash-match sync points may be held in memory at once
+  // (PendingPoints; a few hundred bytes each); beyond, a point is written
+  // at once, as Swift's Sync writes it.
+  size_t max_held_points = 1 << 14;
 };
 
 // One database found by InspectReplicas.
@@ -119,7 +123,7 @@ struct InspectedReplica {
 class ReplicatorRpc {
  public:
   explicit ReplicatorRpc(ReplicatorRpcOptions options = {})
-      : options_(std::move(options)), cache_(options_.state_cache_entries) {}
+      : options_(std::move(options)), cache_(options_.state_cache_entries), points_(options_.max_held_points) {}
 
   // Swift's sync. Creates <device>/tmp first. NOT_FOUND/DB_NOT_FOUND when the
   // database is missing.
