@@ -2,6 +2,8 @@
 // signed; plaintext and certificate-less clients are refused; the plaintext
 // health-only port answers Kubernetes-style probes and nothing else. The
 // agent's PeerClient talks mTLS to it. Certificates are made with openssl.
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <fstream>
 
@@ -129,6 +131,29 @@ TEST(TlsTest, MutualTlsIsEnforcedAndProbesUseThePlaintextHealthPort) {
   info.created_at = "0000000001.00000";
   absl::StatusOr<v1::SyncResponse> sync = client.Sync(agent::PeerAddress{"127.0.0.1", server.port()}, ref, info);
   EXPECT_EQ(GetReason(sync.status()), ErrorReason::kDbNotFound) << sync.status();
+
+  // dbreplctl speaks mTLS with the agent's files, and only with them.
+  const std::string ctl = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"), "/tools/dbreplctl");
+  auto run = [&](const std::string& flags) {
+    const std::string out = dir + "/ctl.out";
+    int rc = std::system(absl::StrCat(ctl, " health ", target, " --service readiness --timeout 5 ", flags, " >",
+                                      out, " 2>&1")
+                             .c_str());
+    return std::make_pair(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ReadFile(out));
+  };
+  const std::string ca = " --tls_ca_file " + dir + "/ca.pem";
+  const std::string mine = " --tls_cert_file " + dir + "/client.pem --tls_key_file " + dir + "/client.key";
+  auto [ok_rc, ok_out] = run(ca + mine);
+  EXPECT_EQ(ok_rc, 0) << ok_out;
+  EXPECT_NE(ok_out.find("SERVING"), std::string::npos) << ok_out;
+  EXPECT_NE(run("").first, 0) << "plaintext to the TLS port";
+  EXPECT_NE(run(ca).first, 0) << "no client certificate";
+  auto [bad_rc, bad_out] = run(ca + " --tls_cert_file " + dir + "/client.pem");
+  EXPECT_EQ(bad_rc, 2) << bad_out;
+  EXPECT_NE(bad_out.find("--tls_cert_file and --tls_key_file go together"), std::string::npos) << bad_out;
+  auto [missing_rc, missing_out] = run(" --tls_ca_file " + dir + "/nonexistent.pem");
+  EXPECT_EQ(missing_rc, 2) << missing_out;
+  EXPECT_NE(missing_out.find("nonexistent.pem"), std::string::npos) << missing_out;
   server.Shutdown(absl::ZeroDuration());
 }
 

@@ -36,6 +36,7 @@
 #include "dbrepl/v1/peer.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
+#include "tools/ctl_channel.h"
 #include "tools/ctl_command.h"
 #include "tools/ctl_ring_args.h"
 
@@ -150,8 +151,8 @@ void PrintHuman(const Json& db) {
 }
 
 absl::Status Check(const CtlArgs& args) {
-  RETURN_IF_ERROR(args.CheckKnown({"type", "swift_dir", "hash_path_prefix", "hash_path_suffix", "partition",
-                                   "per_diff", "json", "timeout", "verbose"}));
+  RETURN_IF_ERROR(args.CheckKnown(WithChannelFlags({"type", "swift_dir", "hash_path_prefix", "hash_path_suffix", "partition",
+                                   "per_diff", "json", "timeout", "verbose"})));
   std::vector<std::string> pos = args.positional();
   if (pos.size() == 2 && pos[1].find('/') != std::string::npos) {
     std::vector<std::string> parts = absl::StrSplit(pos[1], absl::MaxSplits('/', 1));
@@ -194,7 +195,11 @@ absl::Status Check(const CtlArgs& args) {
                  const v1::InspectReplicasRequest& req) -> absl::StatusOr<std::vector<v1::InspectedReplica>> {
     const std::string address = PeerAddressOf(d);
     std::shared_ptr<grpc::Channel>& channel = channels[address];
-    if (channel == nullptr) channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    if (channel == nullptr) {
+      absl::StatusOr<std::shared_ptr<grpc::Channel>> opened = OpenChannel(args, address);
+      if (!opened.ok()) return opened.status();
+      channel = *std::move(opened);
+    }
     auto stub = v1::ReplicationPeer::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(timeout)));
@@ -242,11 +247,11 @@ absl::Status Check(const CtlArgs& args) {
 
 // dbreplctl dry-run ADDRESS: the agent's CheckPass (its node's databases).
 absl::Status DryRun(const CtlArgs& args) {
-  RETURN_IF_ERROR(args.CheckKnown({"devices", "partitions", "json", "timeout", "verbose"}));
+  RETURN_IF_ERROR(args.CheckKnown(WithChannelFlags({"devices", "partitions", "json", "timeout", "verbose"})));
   if (args.positional().size() != 1) return absl::InvalidArgumentError("dry-run takes the agent's admin ADDRESS");
   ASSIGN_OR_RETURN(double timeout, args.GetDouble("timeout", 600));
-  auto stub = v1::ReplicationAgent::NewStub(
-      grpc::CreateChannel(args.positional()[0], grpc::InsecureChannelCredentials()));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, OpenChannel(args, args.positional()[0]));
+  auto stub = v1::ReplicationAgent::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(timeout)));
   v1::CheckPassRequest req;

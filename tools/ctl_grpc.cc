@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "common/errors.h"
 #include "common/rpc/grpc_status.h"
+#include "tools/ctl_channel.h"
 #include "dbrepl/v1/agent.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -59,12 +60,13 @@ absl::Status WatchUntilServing(grpc::health::v1::Health::Stub* stub, const std::
 }
 
 absl::Status Health(const CtlArgs& args) {
-  if (absl::Status s = args.CheckKnown({"service", "timeout", "wait"}); !s.ok()) return s;
+  if (absl::Status s = args.CheckKnown(WithChannelFlags({"service", "timeout", "wait"})); !s.ok()) return s;
   if (args.positional().size() != 1) return absl::InvalidArgumentError("expected exactly one ADDRESS (host:port)");
   absl::StatusOr<double> timeout = args.GetDouble("timeout", 10);
   if (!timeout.ok()) return timeout.status();
-  auto channel = grpc::CreateChannel(args.positional()[0], grpc::InsecureChannelCredentials());
-  auto stub = grpc::health::v1::Health::NewStub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(args, args.positional()[0]);
+  if (!channel.ok()) return channel.status();
+  auto stub = grpc::health::v1::Health::NewStub(*channel);
   if (args.Has("wait")) return WatchUntilServing(stub.get(), args.positional()[0], args.Get("service"), *timeout);
   grpc::ClientContext ctx;
   ctx.set_wait_for_ready(true);
@@ -83,8 +85,10 @@ absl::Status Health(const CtlArgs& args) {
   return absl::OkStatus();
 }
 
-std::shared_ptr<grpc::Channel> Channel(const CtlArgs& args) {
-  return grpc::CreateChannel(args.positional()[0], grpc::InsecureChannelCredentials());
+absl::StatusOr<std::unique_ptr<v1::ReplicationAgent::Stub>> AgentStub(const CtlArgs& args) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(args, args.positional()[0]);
+  if (!channel.ok()) return channel.status();
+  return v1::ReplicationAgent::NewStub(*channel);
 }
 
 absl::Status PrintJson(const google::protobuf::Message& m) {
@@ -104,34 +108,36 @@ void SetDeadline(grpc::ClientContext* ctx, double seconds) {
 }
 
 absl::Status Status(const CtlArgs& args) {
-  if (absl::Status s = args.CheckKnown({}); !s.ok()) return s;
+  if (absl::Status s = args.CheckKnown(WithChannelFlags({})); !s.ok()) return s;
   if (args.positional().size() != 1) return absl::InvalidArgumentError("expected the agent's admin ADDRESS");
-  auto stub = v1::ReplicationAgent::NewStub(Channel(args));
+  absl::StatusOr<std::unique_ptr<v1::ReplicationAgent::Stub>> stub = AgentStub(args);
+  if (!stub.ok()) return stub.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, 10);
   v1::GetStatusResponse resp;
-  grpc::Status s = stub->GetStatus(&ctx, v1::GetStatusRequest(), &resp);
+  grpc::Status s = (*stub)->GetStatus(&ctx, v1::GetStatusRequest(), &resp);
   if (!s.ok()) return Failed(args, s, ctx);
   return PrintJson(resp);
 }
 
 absl::Status RunPass(const CtlArgs& args) {
-  if (absl::Status s = args.CheckKnown({"devices", "partitions"}); !s.ok()) return s;
+  if (absl::Status s = args.CheckKnown(WithChannelFlags({"devices", "partitions"})); !s.ok()) return s;
   if (args.positional().size() != 1) return absl::InvalidArgumentError("expected the agent's admin ADDRESS");
-  auto stub = v1::ReplicationAgent::NewStub(Channel(args));
+  absl::StatusOr<std::unique_ptr<v1::ReplicationAgent::Stub>> stub = AgentStub(args);
+  if (!stub.ok()) return stub.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, 10);
   v1::RunPassRequest req;
   req.set_devices(args.Get("devices"));
   req.set_partitions(args.Get("partitions"));
   v1::RunPassResponse resp;
-  grpc::Status s = stub->RunPass(&ctx, req, &resp);
+  grpc::Status s = (*stub)->RunPass(&ctx, req, &resp);
   if (!s.ok()) return Failed(args, s, ctx);
   return PrintJson(resp);
 }
 
 absl::Status Replicate(const CtlArgs& args) {
-  if (absl::Status s = args.CheckKnown({"type", "device", "partition", "hash"}); !s.ok()) return s;
+  if (absl::Status s = args.CheckKnown(WithChannelFlags({"type", "device", "partition", "hash"})); !s.ok()) return s;
   if (args.positional().size() != 1) return absl::InvalidArgumentError("expected the agent's admin ADDRESS");
   v1::ReplicateDbRequest req;
   std::string type = args.Get("type", "container");
@@ -142,11 +148,12 @@ absl::Status Replicate(const CtlArgs& args) {
   if (!part.ok()) return part.status();
   req.mutable_db()->set_partition(*part);
   req.mutable_db()->set_hash(args.Get("hash"));
-  auto stub = v1::ReplicationAgent::NewStub(Channel(args));
+  absl::StatusOr<std::unique_ptr<v1::ReplicationAgent::Stub>> stub = AgentStub(args);
+  if (!stub.ok()) return stub.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, 300);
   v1::ReplicateDbResponse resp;
-  grpc::Status s = stub->ReplicateDb(&ctx, req, &resp);
+  grpc::Status s = (*stub)->ReplicateDb(&ctx, req, &resp);
   if (!s.ok()) return Failed(args, s, ctx);
   return PrintJson(resp);
 }

@@ -24,6 +24,7 @@
 #include "dbrepl/v1/agent.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
+#include "tools/ctl_channel.h"
 #include "tools/ctl_command.h"
 
 namespace dbrepl::ctl {
@@ -53,7 +54,7 @@ std::string When(double t, double now) {
 }
 
 absl::Status Recon(const CtlArgs& args) {
-  RETURN_IF_ERROR(args.CheckKnown({"json", "timeout"}));
+  RETURN_IF_ERROR(args.CheckKnown(WithChannelFlags({"json", "timeout"})));
   if (args.positional().empty()) return absl::InvalidArgumentError("recon takes one or more agent admin ADDRESSes");
   ASSIGN_OR_RETURN(double timeout, args.GetDouble("timeout", 10));
   Series time, failure, success, attempted;
@@ -62,7 +63,8 @@ absl::Status Recon(const CtlArgs& args) {
   std::string oldest_by, newest_by;
   Json agents = Json::array();
   for (const std::string& address : args.positional()) {
-    auto stub = v1::ReplicationAgent::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, OpenChannel(args, address));
+    auto stub = v1::ReplicationAgent::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(timeout)));
     v1::GetStatusResponse resp;

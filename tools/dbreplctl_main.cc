@@ -12,6 +12,7 @@ void PrintUsage(std::ostream& out) {
   for (const auto& [name, cmd] : dbrepl::ctl::Commands()) {
     out << "  " << cmd.usage << "\n      " << cmd.summary << "\n";
   }
+  out << "\ncommands that connect take --tls_ca_file CA [--tls_cert_file CERT --tls_key_file KEY] for TLS/mTLS\n";
 }
 
 }  // namespace
