@@ -313,10 +313,13 @@ NodeOutcome DbReplicator::UsyncTo(const RingNode& node, const std::string& db_fi
   absl::StatusOr<std::unique_ptr<DatabaseBroker>> broker = DatabaseBroker::Open(options_.type, db_file, bo);
   // Opened, then stat'ed: a file replaced or written since the handshake's
   // read shows another identity, and its id is read again.
-  absl::StatusOr<DbFileIdentity> now =
-      broker.ok() && read_identity != nullptr ? StatDbFile(db_file) : absl::StatusOr<DbFileIdentity>(broker.status());
+  bool unchanged = false;
+  if (broker.ok() && read_identity != nullptr) {
+    absl::StatusOr<DbFileIdentity> now = StatDbFile(db_file);
+    unchanged = now.ok() && *now == *read_identity;
+  }
   absl::StatusOr<ReplicationInfo> info = absl::InternalError("not read");
-  if (now.ok() && *now == *read_identity) {
+  if (unchanged) {
     info = ReplicationInfo();
     info->id = expected_id;
   } else {
