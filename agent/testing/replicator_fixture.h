@@ -210,7 +210,9 @@ class DbReplicatorTest : public ::testing::Test {
       o.created_at = absl::StrCat(1700000000 + i, ".00000");
       batch.objects.push_back(o);
     }
-    if (rows > 0) EXPECT_OK((*b)->MergeItems(batch, ""));
+    if (rows > 0) {
+      EXPECT_OK((*b)->MergeItems(batch, ""));
+    }
     return path;
   }
   int64_t Partition(const std::string& container) {
