@@ -19,7 +19,6 @@
 #include "common/db/pending.h"
 #include "common/db/schema.h"
 #include "common/db/schema_info.h"
-#include "common/db/schema_verify.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
 #include "common/timestamp.h"
@@ -148,17 +147,6 @@ absl::Status DeleteDbFiles(const std::string& db_file) {
     }
   }
   return absl::OkStatus();
-}
-
-absl::Status VerifySwiftDatabase(DbType type, const std::string& file) {
-  SqliteOpenOptions plain;
-  plain.busy_timeout = absl::Seconds(5);
-  absl::StatusOr<std::unique_ptr<SqliteConnection>> conn = SqliteConnection::Open(file, plain);
-  if (!conn.ok()) {
-    if (absl::IsNotFound(conn.status())) return conn.status();
-    return absl::DataLossError(conn.status().message());
-  }
-  return VerifySwiftDatabaseOn(conn->get(), type);
 }
 
 

@@ -62,9 +62,11 @@ struct BrokerOptions {
   // the opener fsyncs the file before anyone else can see it, and a crash
   // before that leaves a private file nobody will use.
   bool exclusive_file = false;
-  // Check the file as VerifySwiftDatabase does, on the broker's own
-  // connection before anything else reads it (one open, one schema parse):
-  // Open fails as VerifySwiftDatabase would, and never quarantines for it.
+  // A file from elsewhere (an rsynced upload): before anything of it runs,
+  // check that its schema is one Swift creates and that SQLite's quick_check
+  // finds it whole (VerifySwiftDatabaseOn, common/db/schema_verify.h), on
+  // this broker's own connection. Open then fails with DATA_LOSS saying what
+  // is wrong (INVALID_ARGUMENT for the other type) and quarantines nothing.
   bool verify_swift_database = false;
   // The connection's page cache limit in KiB; 0: SQLite's default (2000).
   int cache_kib = 0;
@@ -231,14 +233,6 @@ absl::StatusOr<std::string> QuarantineDb(const std::string& db_file, DbType type
 // Removes the database's hash directory under its .lock, then prunes the
 // suffix and partition directories if empty (Swift's delete_db).
 absl::Status DeleteDbFiles(const std::string& db_file);
-
-// Checks a database file that arrived from elsewhere (an rsynced upload)
-// before anything of it runs: its schema is one Swift creates, table for
-// table, column for column, trigger for trigger (common/db/schema_verify.h),
-// and SQLite's quick_check finds it whole. Opens it with a plain connection
-// (no broker, so nothing is quarantined). DATA_LOSS saying what is wrong;
-// INVALID_ARGUMENT for a database of the other type.
-absl::Status VerifySwiftDatabase(DbType type, const std::string& file);
 
 // Removes the database only if no row arrived since its max_row was read as
 // `expected_max_row`: under the hash directory's lock (which .pending writers

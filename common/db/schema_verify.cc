@@ -156,7 +156,9 @@ VerifiedSchemas& Verified() {
   return *verified;
 }
 
-// The type, then every sqlite_master row as it is stored, NUL-separated.
+// The type, then each sqlite_master row NUL-separated: its type, name, table
+// and SQL (rootpage only as "is it null": page numbers differ from file to
+// file, and the verdict does not depend on them).
 absl::StatusOr<std::string> SchemaText(SqliteConnection* conn, DbType type) {
   ASSIGN_OR_RETURN(SqliteStatement st,
                    conn->Prepare("SELECT type, name, tbl_name, rootpage IS NULL, sql FROM sqlite_master ORDER BY rowid"));
