@@ -121,7 +121,13 @@ int Run() {
   po.tls_cert_file = FLAGS_tls_cert_file;
   po.tls_key_file = FLAGS_tls_key_file;
   po.tls_ca_file = FLAGS_tls_ca_file;
-  dbrepl::agent::GrpcPeerClient peers(po);
+  absl::StatusOr<std::unique_ptr<dbrepl::agent::GrpcPeerClient>> peer_client =
+      dbrepl::agent::GrpcPeerClient::Create(po);
+  if (!peer_client.ok()) {
+    LOG(ERROR) << "configuration: " << peer_client.status();
+    return 2;
+  }
+  dbrepl::agent::GrpcPeerClient& peers = **peer_client;
   dbrepl::agent::RsyncOptions rs;
   rs.binary = FLAGS_rsync_binary;
   rs.password_file = FLAGS_rsync_password_file;

@@ -1,11 +1,10 @@
 #include "agent/grpc_peer_client.h"
 
 #include <deque>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/rpc/client_credentials.h"
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_convert.h"
 #include "common/status_macros.h"
@@ -13,33 +12,20 @@
 #include "grpcpp/security/credentials.h"
 
 namespace dbrepl::agent {
-namespace {
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  if (path.empty()) return "";
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 std::string PeerAddress::ToString() const {
   return ip.find(':') != std::string::npos ? absl::StrCat("[", ip, "]:", port) : absl::StrCat(ip, ":", port);
 }
 
-GrpcPeerClient::GrpcPeerClient(PeerClientOptions options) : options_(std::move(options)) {
-  if (!options_.tls_ca_file.empty() || !options_.tls_cert_file.empty()) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = ReadFileOrEmpty(options_.tls_ca_file);
-    ssl.pem_cert_chain = ReadFileOrEmpty(options_.tls_cert_file);
-    ssl.pem_private_key = ReadFileOrEmpty(options_.tls_key_file);
-    credentials_ = grpc::SslCredentials(ssl);
-  } else {
-    credentials_ = grpc::InsecureChannelCredentials();
-  }
+absl::StatusOr<std::unique_ptr<GrpcPeerClient>> GrpcPeerClient::Create(PeerClientOptions options) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                   ClientChannelCredentials(ClientTlsFiles{options.tls_ca_file, options.tls_cert_file,
+                                                           options.tls_key_file}));
+  return std::unique_ptr<GrpcPeerClient>(new GrpcPeerClient(std::move(options), std::move(credentials)));
 }
+
+GrpcPeerClient::GrpcPeerClient(PeerClientOptions options, std::shared_ptr<grpc::ChannelCredentials> credentials)
+    : options_(std::move(options)), credentials_(std::move(credentials)) {}
 
 v1::ReplicationPeer::Stub* GrpcPeerClient::StubFor(const PeerAddress& peer) {
   std::string target = peer.ToString();
@@ -154,9 +140,7 @@ std::vector<absl::StatusOr<v1::SyncPartitionResponse>> GrpcPeerClient::SyncParti
     }
     v1::PartitionHandshake* h = resp.mutable_partitions(static_cast<int>(i));
     if (h->code() != 0) {
-      absl::Status entry(static_cast<absl::StatusCode>(h->code()), h->message());
-      absl::optional<ErrorReason> reason = ParseErrorReason(h->reason());
-      results.push_back(reason.has_value() ? WithReason(entry, *reason) : entry);
+      results.push_back(FromStatusFields(h->code(), h->reason(), h->message()));
     } else if (h->answer().dbs_size() != partitions[i].dbs_size()) {
       results.push_back(absl::InternalError(absl::StrCat("SyncPartitions to ", target, ": ", h->answer().dbs_size(),
                                                          " answers for ", partitions[i].dbs_size(), " databases")));

@@ -42,7 +42,9 @@ struct PeerClientOptions {
 
 class GrpcPeerClient final : public PeerClient {
  public:
-  explicit GrpcPeerClient(PeerClientOptions options);
+  // INVALID_ARGUMENT for TLS files that cannot be used
+  // (common/rpc/client_credentials.h).
+  static absl::StatusOr<std::unique_ptr<GrpcPeerClient>> Create(PeerClientOptions options);
 
   absl::StatusOr<v1::SyncResponse> Sync(const PeerAddress& peer, const v1::DbRef& ref,
                                         const ReplicationInfo& info) override;
@@ -74,6 +76,7 @@ class GrpcPeerClient final : public PeerClient {
   int channel_count() const;
 
  private:
+  GrpcPeerClient(PeerClientOptions options, std::shared_ptr<grpc::ChannelCredentials> credentials);
   v1::ReplicationPeer::Stub* StubFor(const PeerAddress& peer);
   void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const;
 

@@ -70,7 +70,7 @@ class ReplicatorTest : public ::testing::Test {
     o.recon_cache_path = absl::StrCat(getenv("TEST_TMPDIR"), "/recon", node);
     o.hash_config = cluster_->hash_config();
     if (tweak) tweak(o);
-    peers_ = std::make_unique<GrpcPeerClient>(PeerClientOptions());
+    peers_ = *GrpcPeerClient::Create(PeerClientOptions());
     RsyncOptions ro;
     ro.module_template = rsync_module.empty() ? cluster_->rsync_module() : rsync_module;
     rsync_ = std::make_unique<ProcessRsyncRunner>(ro);

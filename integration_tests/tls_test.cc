@@ -120,7 +120,8 @@ TEST(TlsTest, MutualTlsIsEnforcedAndProbesUseThePlaintextHealthPort) {
   co.tls_cert_file = dir + "/client.pem";
   co.tls_key_file = dir + "/client.key";
   co.tls_ca_file = dir + "/ca.pem";
-  agent::GrpcPeerClient client(co);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<agent::GrpcPeerClient> peer_client, agent::GrpcPeerClient::Create(co));
+  agent::GrpcPeerClient& client = *peer_client;
   v1::DbRef ref;
   ref.set_type(v1::CONTAINER);
   ref.set_device("sda");
@@ -155,6 +156,18 @@ TEST(TlsTest, MutualTlsIsEnforcedAndProbesUseThePlaintextHealthPort) {
   EXPECT_EQ(missing_rc, 2) << missing_out;
   EXPECT_NE(missing_out.find("nonexistent.pem"), std::string::npos) << missing_out;
   server.Shutdown(absl::ZeroDuration());
+}
+
+TEST(TlsTest, TheAgentsUnreadableClientCertificateIsAClearError) {
+  agent::PeerClientOptions co;
+  co.tls_ca_file = "/nonexistent/ca.pem";
+  absl::StatusOr<std::unique_ptr<agent::GrpcPeerClient>> client = agent::GrpcPeerClient::Create(co);
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(client.status().message()).find("--tls_ca_file /nonexistent/ca.pem"), std::string::npos)
+      << client.status();
+  co.tls_cert_file = "/some/client.pem";  // Without its key.
+  client = agent::GrpcPeerClient::Create(co);
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(TlsTest, UnreadableCertificateIsAClearStartupError) {

@@ -154,9 +154,10 @@ grpc::Status PeerService::SyncPartitions(grpc::ServerContext* context, const v1:
       LOG(INFO) << absl::CHexEscape(p.device().substr(0, 64)) << "/" << p.partition()
                 << " SyncPartitions entry from " << context->peer() << ": " << s;
       out->clear_answer();
-      out->set_code(static_cast<int32_t>(s.code()));
-      out->set_reason(std::string(ErrorReasonName(GetReason(s))));
-      out->set_message(std::string(s.message()));
+      StatusFields f = ToStatusFields(s);
+      out->set_code(f.code);
+      out->set_reason(std::move(f.reason));
+      out->set_message(std::move(f.message));
     }
     return absl::OkStatus();
   }();
@@ -387,9 +388,10 @@ grpc::Status PeerService::CompleteRsyncBatch(grpc::ServerContext* context,
       }
       LOG(INFO) << DescribeRef(install.db()) << " CompleteRsyncBatch entry from " << context->peer() << ": "
                 << new_id.status();
-      r->set_code(static_cast<int32_t>(new_id.status().code()));
-      r->set_reason(std::string(ErrorReasonName(GetReason(new_id.status()))));
-      r->set_message(std::string(new_id.status().message()));
+      StatusFields f = ToStatusFields(new_id.status());
+      r->set_code(f.code);
+      r->set_reason(std::move(f.reason));
+      r->set_message(std::move(f.message));
     }
     // Not durable, not installed as far as the sender may know: it tries
     // again next pass and finds what is there.

@@ -49,4 +49,20 @@ absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContex
   return out;
 }
 
+StatusFields ToStatusFields(const absl::Status& status) {
+  StatusFields f;
+  f.code = static_cast<int32_t>(status.code());
+  if (status.ok()) return f;
+  f.reason = std::string(ErrorReasonName(GetReason(status)));
+  f.message = std::string(status.message());
+  return f;
+}
+
+absl::Status FromStatusFields(int32_t code, absl::string_view reason, absl::string_view message) {
+  absl::Status status(static_cast<absl::StatusCode>(code), message);
+  if (status.ok()) return status;
+  absl::optional<ErrorReason> parsed = ParseErrorReason(reason);
+  return parsed.has_value() ? WithReason(status, *parsed) : status;
+}
+
 }  // namespace dbrepl

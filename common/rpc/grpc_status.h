@@ -22,7 +22,11 @@
 #ifndef DBREPL_COMMON_RPC_GRPC_STATUS_H_
 #define DBREPL_COMMON_RPC_GRPC_STATUS_H_
 
+#include <cstdint>
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "common/errors.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/server_context.h"
@@ -41,6 +45,18 @@ grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext* conte
 // metadata, which is valid once the call has finished; an unknown token (from
 // a newer peer) is dropped, leaving the code and message.
 absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContext& context);
+
+// One entry's status inside a batch answer (CompleteRsyncBatch's
+// InstallResult, SyncPartitions' PartitionHandshake): the code, the reason's
+// token and the message, as fields of the entry.
+struct StatusFields {
+  int32_t code = 0;
+  std::string reason;
+  std::string message;
+};
+StatusFields ToStatusFields(const absl::Status& status);
+// The inverse; an unknown token is dropped, as FromGrpcStatus drops it.
+absl::Status FromStatusFields(int32_t code, absl::string_view reason, absl::string_view message);
 
 }  // namespace dbrepl
 

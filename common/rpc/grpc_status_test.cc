@@ -50,5 +50,21 @@ TEST(GrpcStatusTest, ClientSideWithoutTrailersKeepsCodeAndMessage) {
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK, context).ok());
 }
 
+TEST(GrpcStatusTest, StatusFieldsCarryCodeReasonAndMessage) {
+  StatusFields f = ToStatusFields(DeviceUnavailableError("sdb1 is not mounted"));
+  EXPECT_EQ(f.code, static_cast<int32_t>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(f.reason, "DEVICE_UNAVAILABLE");
+  EXPECT_EQ(f.message, "sdb1 is not mounted");
+  absl::Status back = FromStatusFields(f.code, f.reason, f.message);
+  EXPECT_TRUE(IsDeviceUnavailable(back));
+  EXPECT_EQ(back.message(), "sdb1 is not mounted");
+  EXPECT_EQ(ToStatusFields(absl::OkStatus()).code, 0);
+  EXPECT_TRUE(FromStatusFields(0, "", "").ok());
+  // A newer peer's token: code and message kept, no reason.
+  absl::Status unknown = FromStatusFields(static_cast<int32_t>(absl::StatusCode::kNotFound), "NEW_REASON", "x");
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(GetReason(unknown), ErrorReason::kUnspecified);
+}
+
 }  // namespace
 }  // namespace dbrepl
