@@ -109,12 +109,17 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const s
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 0);
   std::unique_ptr<SqliteConnection> conn(new SqliteConnection(path, db, options.busy_timeout));
+  // cell_size_check: every b-tree page is checked as it is loaded, so a
+  // damaged page is found (and the database quarantined) by whatever reads
+  // it, a replication state read included, not only by the query that
+  // happens to trip over the damaged cell.
   const char* pragmas = options.creating_schema
-                            ? "PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA journal_mode = MEMORY;"
+                            ? "PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA journal_mode = MEMORY; "
+                              "PRAGMA cell_size_check = ON;"
                         : options.journal_mode_later
-                            ? "PRAGMA count_changes = OFF; PRAGMA temp_store = MEMORY;"
+                            ? "PRAGMA count_changes = OFF; PRAGMA temp_store = MEMORY; PRAGMA cell_size_check = ON;"
                             : "PRAGMA synchronous = NORMAL; PRAGMA count_changes = OFF; "
-                              "PRAGMA temp_store = MEMORY; PRAGMA journal_mode = DELETE;";
+                              "PRAGMA temp_store = MEMORY; PRAGMA journal_mode = DELETE; PRAGMA cell_size_check = ON;";
   if (absl::Status s = conn->Execute(pragmas); !s.ok()) return s;
   conn->synchronous_owed_ = !options.creating_schema && options.journal_mode_later;
   if (options.cache_kib > 0) {
