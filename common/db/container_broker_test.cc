@@ -84,6 +84,33 @@ class ContainerBrokerTest : public ::testing::Test {
   std::unique_ptr<DatabaseBroker> broker_;
 };
 
+TEST_F(ContainerBrokerTest, CountsComeFromSwiftsViewOrWhateverViewTheFileHas) {
+  std::string path = NewDbPath(DbType::kContainer);
+  {
+    ASSERT_OK_AND_ASSIGN(auto b, DatabaseBroker::Create(DbType::kContainer, path, "a", "c", "0000000001.00000"));
+    ObjectRecord o;
+    o.name = "o";
+    o.created_at = "0000000002.00000";
+    o.size = 7;
+    ASSERT_OK(b->PutObject(o));
+    ASSERT_OK_AND_ASSIGN(ReplicationInfo info, b->GetReplicationInfo());
+    EXPECT_EQ(info.count, 1);  // From container_info and policy_stat, as Swift's view joins them.
+    EXPECT_EQ(info.bytes_used, 7);
+    EXPECT_EQ(info.account, "a");
+    EXPECT_EQ(info.container, "c");
+  }
+  {
+    auto conn = RawConnection(path);
+    ASSERT_OK(conn->Execute("DROP VIEW container_stat"));
+    ASSERT_OK(conn->Execute("CREATE VIEW container_stat AS SELECT ci.*, 42 AS object_count, 0 AS bytes_used "
+                            "FROM container_info ci"));
+  }
+  ASSERT_OK_AND_ASSIGN(auto b, DatabaseBroker::Open(DbType::kContainer, path, BrokerOptions()));
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, b->GetReplicationInfo());
+  EXPECT_EQ(info.count, 42) << "not Swift's view: read through it, as Swift reads it";
+  EXPECT_EQ(info.bytes_used, 0);
+}
+
 TEST_F(ContainerBrokerTest, OlderRowIsIgnoredTombstoneReplaces) {
   EXPECT_EQ(Merge({Obj("o", T(5), 5)}), 1);
   EXPECT_EQ(Merge({Obj("o", T(4), 4)}), 0);

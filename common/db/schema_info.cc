@@ -1,6 +1,10 @@
 #include "common/db/schema_info.h"
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/db/schema.h"
 #include "common/status_macros.h"
 
 namespace dbrepl {
@@ -17,6 +21,44 @@ absl::StatusOr<std::set<std::string>> Columns(SqliteConnection* conn, absl::stri
   return columns;
 }
 
+// SchemaInfo by the text of sqlite_master it was derived from. Bounded: a
+// file with a schema of its own (not Swift's) is inspected each time once
+// the memo is full.
+class SchemaMemo {
+ public:
+  absl::optional<SchemaInfo> Get(const std::string& key) {
+    absl::MutexLock lock(&mu_);
+    auto it = known_.find(key);
+    if (it == known_.end()) return absl::nullopt;
+    return it->second;
+  }
+  void Put(std::string key, const SchemaInfo& info) {
+    absl::MutexLock lock(&mu_);
+    if (known_.size() < kMaxSchemas) known_.emplace(std::move(key), info);
+  }
+
+ private:
+  static constexpr size_t kMaxSchemas = 64;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, SchemaInfo> known_ ABSL_GUARDED_BY(mu_);
+};
+
+SchemaMemo& Memo() {
+  static SchemaMemo* const memo = new SchemaMemo;
+  return *memo;
+}
+
+// The CREATE VIEW of Swift's container_stat, normalised.
+const std::string& SwiftStatView() {
+  static const std::string* const view = [] {
+    absl::string_view ddl = kContainerStatViewDdl;
+    size_t begin = ddl.find("CREATE VIEW");
+    size_t end = ddl.find(';', begin);
+    return new std::string(NormaliseSql(ddl.substr(begin, end - begin)));
+  }();
+  return *view;
+}
+
 }  // namespace
 
 absl::optional<DbType> SchemaInfo::DetectType() const {
@@ -26,13 +68,30 @@ absl::optional<DbType> SchemaInfo::DetectType() const {
 }
 
 absl::StatusOr<SchemaInfo> InspectSchema(SqliteConnection* conn) {
+  // Everything below is a function of sqlite_master's text (a table's or a
+  // view's columns are what its CREATE statements say), so a schema seen
+  // before is answered from memory: the column lookups (a view's are
+  // found by compiling it) cost more than the rest of a cold read's
+  // statements together. Swift's databases come in a handful of schemas.
+  std::string key;
+  std::vector<std::pair<std::string, std::string>> objects;  // (type, name)
+  std::string stat_view_sql;
+  {
+    ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare("SELECT type, name, sql FROM sqlite_master"));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      std::string type = st.ColumnText(0);
+      std::string name = st.ColumnText(1);
+      std::string sql = st.ColumnIsNull(2) ? "\x02" : st.ColumnText(2);
+      absl::StrAppend(&key, type, "\x01", name, "\x01", sql, "\x03");
+      if (type == "view" && name == "container_stat") stat_view_sql = std::move(sql);
+      objects.emplace_back(std::move(type), std::move(name));
+    }
+  }
+  if (absl::optional<SchemaInfo> known = Memo().Get(key); known.has_value()) return *std::move(known);
   SchemaInfo info;
-  ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare("SELECT type, name FROM sqlite_master"));
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    std::string type = st.ColumnText(0);
-    std::string name = st.ColumnText(1);
+  for (const auto& [type, name] : objects) {
     bool table = type == "table";
     if (name == "account_stat" && table) info.has_account_stat = true;
     if (name == "container_stat" && (table || type == "view")) {
@@ -58,7 +117,25 @@ absl::StatusOr<SchemaInfo> InspectSchema(SqliteConnection* conn) {
   if (!container || !info.container_stat_is_view || info.has_container_info) {
     ASSIGN_OR_RETURN(info.stat_columns, Columns(conn, container ? "container_stat" : "account_stat"));
   }
+  info.swift_stat_view = container && info.container_stat_is_view && info.has_container_info && info.has_policy_stat &&
+                         NormaliseSql(stat_view_sql) == SwiftStatView();
+  Memo().Put(std::move(key), info);
   return info;
+}
+
+std::string NormaliseSql(absl::string_view sql) {
+  std::string out;
+  bool space = false;
+  for (char c : sql) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
 }
 
 absl::Status CheckSchema(const SchemaInfo& schema, DbType type) {

@@ -39,6 +39,9 @@ struct SchemaInfo {
   bool has_deleted_name_index = false;
   // Columns of <type>_stat.
   std::set<std::string> stat_columns;
+  // container_stat is Swift's view (its text, whitespace aside): a join of
+  // container_info and policy_stat, which may be read directly.
+  bool swift_stat_view = false;
 
   // The type the stat table says, if any.
   absl::optional<DbType> DetectType() const;
@@ -46,13 +49,19 @@ struct SchemaInfo {
 };
 
 // Reads sqlite_master and the columns of the tables that matter. SQLite's
-// errors (DATA_LOSS for a file that is not a database).
+// errors (DATA_LOSS for a file that is not a database). What it finds is a
+// function of sqlite_master's text, remembered for the schemas seen most
+// (a few dozen): a schema seen before costs one read of sqlite_master.
 absl::StatusOr<SchemaInfo> InspectSchema(SqliteConnection* conn);
 
 // OK if `schema` is a usable database of `type`. INVALID_ARGUMENT if it is a
 // database of the other type (not corrupt: the caller asked for the wrong
 // type). DATA_LOSS ("no such table: ...") if tables are missing.
 absl::Status CheckSchema(const SchemaInfo& schema, DbType type);
+
+// `sql` with every run of whitespace made one space, none at the ends: how
+// two schema texts are compared.
+std::string NormaliseSql(absl::string_view sql);
 
 }  // namespace dbrepl
 

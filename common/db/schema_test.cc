@@ -101,6 +101,7 @@ TEST(SchemaInfoTest, InspectsCurrentAndLegacySchemas) {
   EXPECT_TRUE(info.rows_have_policy_index);
   EXPECT_TRUE(info.has_deleted_name_index);
   EXPECT_TRUE(info.HasStatColumn("x_container_sync_point1"));
+  EXPECT_TRUE(info.swift_stat_view);
   EXPECT_OK(CheckSchema(info, DbType::kContainer));
   EXPECT_THAT(CheckSchema(info, DbType::kAccount), StatusIs(absl::StatusCode::kInvalidArgument));
 
@@ -112,7 +113,33 @@ TEST(SchemaInfoTest, InspectsCurrentAndLegacySchemas) {
   EXPECT_FALSE(linfo.container_stat_is_view);
   EXPECT_FALSE(linfo.rows_have_policy_index);
   EXPECT_FALSE(linfo.has_policy_stat);
+  EXPECT_FALSE(linfo.swift_stat_view);
   EXPECT_OK(CheckSchema(linfo, DbType::kContainer));
+
+  // Asked again (from memory now), each is still what it is.
+  ASSERT_OK_AND_ASSIGN(SchemaInfo again, InspectSchema(conn.get()));
+  EXPECT_TRUE(again.container_stat_is_view);
+  EXPECT_TRUE(again.swift_stat_view);
+  EXPECT_EQ(again.stat_columns, info.stat_columns);
+  ASSERT_OK_AND_ASSIGN(SchemaInfo lagain, InspectSchema(lconn.get()));
+  EXPECT_FALSE(lagain.container_stat_is_view);
+  EXPECT_EQ(lagain.stat_columns, linfo.stat_columns);
+}
+
+TEST(SchemaInfoTest, AChangedSchemaIsInspectedAfresh) {
+  auto conn = Fresh();
+  ASSERT_OK(CreateSchema(conn.get(), DbType::kContainer, Db("c")));
+  ASSERT_OK_AND_ASSIGN(SchemaInfo before, InspectSchema(conn.get()));
+  ASSERT_TRUE(before.swift_stat_view);
+  // The same columns, another view: no longer Swift's (read through it).
+  ASSERT_OK(conn->Execute("DROP VIEW container_stat"));
+  ASSERT_OK(conn->Execute("CREATE VIEW container_stat AS SELECT ci.*, 42 AS object_count, 0 AS bytes_used "
+                          "FROM container_info ci"));
+  ASSERT_OK_AND_ASSIGN(SchemaInfo after, InspectSchema(conn.get()));
+  EXPECT_TRUE(after.container_stat_is_view);
+  EXPECT_FALSE(after.swift_stat_view);
+  // Whitespace aside, Swift's view is Swift's.
+  EXPECT_EQ(NormaliseSql("  CREATE VIEW\n\t x   AS SELECT 1  "), "CREATE VIEW x AS SELECT 1");
 }
 
 TEST(SchemaInfoTest, MissingTablesAreDataLoss) {

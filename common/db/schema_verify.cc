@@ -25,21 +25,6 @@ struct KnownSchema {
   std::map<std::string, std::set<std::string>> columns;
 };
 
-std::string Normalise(const std::string& sql) {
-  std::string out;
-  bool space = false;
-  for (char c : sql) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
-
 absl::Status Collect(SqliteConnection* conn, KnownSchema* known) {
   ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare("SELECT type, name, sql FROM sqlite_master"));
   std::vector<std::string> tables;
@@ -48,7 +33,7 @@ absl::Status Collect(SqliteConnection* conn, KnownSchema* known) {
     if (!row) break;
     std::string type = st.ColumnText(0);
     std::string name = st.ColumnText(1);
-    known->objects[type][name].insert(Normalise(st.ColumnText(2)));
+    known->objects[type][name].insert(NormaliseSql(st.ColumnText(2)));
     if (type == "table") tables.push_back(name);
   }
   for (const std::string& table : tables) {
