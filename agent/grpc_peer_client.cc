@@ -13,10 +13,6 @@
 
 namespace dbrepl::agent {
 
-std::string PeerAddress::ToString() const {
-  return ip.find(':') != std::string::npos ? absl::StrCat("[", ip, "]:", port) : absl::StrCat(ip, ":", port);
-}
-
 absl::StatusOr<std::unique_ptr<GrpcPeerClient>> GrpcPeerClient::Create(PeerClientOptions options) {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
                    ClientChannelCredentials(ClientTlsFiles{options.tls_ca_file, options.tls_cert_file,
@@ -149,6 +145,19 @@ std::vector<absl::StatusOr<v1::SyncPartitionResponse>> GrpcPeerClient::SyncParti
     }
   }
   return results;
+}
+
+absl::StatusOr<v1::ReadStatesResponse> GrpcPeerClient::ReadStates(const PeerAddress& peer,
+                                                                  const v1::ReadStatesRequest& request) {
+  v1::ReadStatesResponse resp;
+  grpc::ClientContext ctx;
+  Prepare(&ctx, options_.node_timeout * (1 + request.dbs_size() / 1000));
+  RETURN_IF_ERROR(FromGrpcStatus(StubFor(peer)->ReadStates(&ctx, request, &resp), ctx));
+  if (resp.dbs_size() != request.dbs_size()) {
+    return absl::InternalError(absl::StrCat("ReadStates to ", peer.ToString(), ": ", resp.dbs_size(),
+                                            " answers for ", request.dbs_size(), " databases"));
+  }
+  return resp;
 }
 
 absl::StatusOr<UsyncResult> GrpcPeerClient::MergeItems(const PeerAddress& peer, const v1::DbRef& ref,

@@ -54,6 +54,9 @@ class GrpcPeerClient final : public PeerClient {
   // one) is remembered and asked partition by partition from then on.
   std::vector<absl::StatusOr<v1::SyncPartitionResponse>> SyncPartitions(
       const PeerAddress& peer, const std::vector<v1::SyncPartitionRequest>& partitions) override;
+  // One ReadStates call, with node_timeout per 1000 databases.
+  absl::StatusOr<v1::ReadStatesResponse> ReadStates(const PeerAddress& peer,
+                                                   const v1::ReadStatesRequest& request) override;
   absl::StatusOr<UsyncResult> MergeItems(const PeerAddress& peer, const v1::DbRef& ref, const RowSource& rows,
                                          int64_t point, const std::string& source_id, int per_diff, int max_diffs,
                                          UsyncResult* acked, const std::vector<SyncRecord>* syncs) override;

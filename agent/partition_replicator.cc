@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "absl/random/random.h"
@@ -63,7 +64,8 @@ PartitionReplicator::PartitionReplicator(const ReplicatorOptions& options, Reloa
       recorder_(recorder),
       locks_(locks),
       cache_(cache),
-      env_(env) {}
+      env_(env),
+      hash_path_check_(HashPathCheck(options.hash_config)) {}
 
 std::vector<DbOutcome> PartitionReplicator::Replicate(const std::vector<WalkItem>& items) {
   std::vector<size_t> rest;
@@ -78,6 +80,7 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
   if (items.empty()) return outcomes;
   std::vector<bool> done(items.size(), false);
   std::shared_ptr<const Ring> ring = ring_->Get();
+  ReadStatesFromLocalPeer(items, *ring);
   std::vector<Group> groups;
   std::vector<Candidate> candidates;
   for (size_t begin = 0; begin < items.size();) {
@@ -204,6 +207,65 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
   return outcomes;
 }
 
+void PartitionReplicator::ReadStatesFromLocalPeer(const std::vector<WalkItem>& items, const Ring& ring) {
+  // By local device: the items on the fast path (a primary's) whose cached
+  // state is not current.
+  std::map<int, std::vector<size_t>> missing;
+  int64_t checked_partition = -1, checked_node = -1;
+  bool primary = false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const WalkItem& item = items[i];
+    if (item.partition != checked_partition || item.node_id != checked_node) {
+      checked_partition = item.partition;
+      checked_node = item.node_id;
+      std::vector<RingNode> nodes = ring.GetPartNodes(item.partition);
+      primary = std::any_of(nodes.begin(), nodes.end(), [&](const RingNode& n) { return n.id == item.node_id; });
+    }
+    if (!primary) continue;
+    absl::StatusOr<DbFileIdentity> identity = StatDbFile(item.db_file);
+    if (!identity.ok() || cache_->Get(item.db_file, *identity).has_value()) continue;
+    missing[item.node_id].push_back(i);
+  }
+  for (const auto& [node_id, indexes] : missing) {
+    const RingDevice* device = ring.device(node_id);
+    if (device == nullptr) continue;
+    const PeerAddress peer{device->replication_ip, device->replication_port};
+    const std::string address = peer.ToString();
+    {
+      absl::MutexLock lock(&mu_);
+      if (without_read_states_.count(address) > 0) continue;
+    }
+    v1::ReadStatesRequest request;
+    request.set_type(ToProto(options_.type));
+    request.set_device(device->device);
+    request.set_hash_path_check(hash_path_check_);
+    for (size_t i : indexes) {
+      v1::ReadStatesRequest::Db* db = request.add_dbs();
+      db->set_partition(items[i].partition);
+      db->set_hash(HashOf(items[i].db_file));
+    }
+    absl::StatusOr<v1::ReadStatesResponse> response = peers_->ReadStates(peer, request);
+    if (!response.ok()) {
+      if (absl::IsUnimplemented(response.status()) || absl::IsFailedPrecondition(response.status())) {
+        LOG(WARNING) << "the peer on this node (" << address << ") cannot give database states ("
+                     << response.status() << "): reading them from SQLite from now on";
+        absl::MutexLock lock(&mu_);
+        without_read_states_.insert(address);
+      } else {
+        VLOG(1) << "ReadStates to " << address << ": " << response.status();
+      }
+      continue;
+    }
+    for (size_t k = 0; k < indexes.size(); ++k) {
+      const v1::LocalDbState& answer = response->dbs(static_cast<int>(k));
+      if (answer.code() != 0) continue;  // Gather reads it (and finds what the peer found).
+      absl::StatusOr<CachedState> state = FromProto(answer);
+      if (!state.ok()) continue;
+      cache_->Store(items[indexes[k]].db_file, FromProto(answer.identity()), *state);
+    }
+  }
+}
+
 void PartitionReplicator::Gather(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
                                  std::vector<Group>* groups, std::vector<Candidate>* candidates,
                                  std::vector<DbOutcome>* outcomes, std::vector<bool>* done) {
@@ -229,9 +291,7 @@ void PartitionReplicator::Gather(const std::vector<WalkItem>& items, size_t begi
   BrokerOptions bo;
   bo.lock_timeout = absl::Seconds(30);
   auto part_key = [&](const ReplicationInfo& info) -> uint32_t {
-    Md5Digest d = HashPathRaw(options_.hash_config, info.account,
-                              options_.type == DbType::kContainer ? info.container : "");
-    return (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) | uint32_t{d[3]};
+    return PartitionKey(options_.hash_config, info.account, options_.type == DbType::kContainer ? info.container : "");
   };
   const size_t first = candidates->size();
   for (size_t i = begin; i < end; ++i) {
@@ -252,11 +312,11 @@ void PartitionReplicator::Gather(const std::vector<WalkItem>& items, size_t begi
     // Nothing is reclaimed here: a database whose state says reclaiming is
     // due goes the per-database way, which reclaims as Swift does.
     absl::StatusOr<StateCache::Result> read =
-        cache_->Read(options_.type, items[i].db_file, bo, options_.reclaim_age, nullptr, part_key);
+        cache_->Read(options_.type, items[i].db_file, bo, nullptr, part_key);
     if (!read.ok() || read->state.hash.size() != 32 || read->state.id.empty()) continue;  // Per database.
     // Swift's sharding in play: the per-database path says so and leaves it.
     if (read->state.sharding || Basename(items[i].db_file) != hash + ".db") continue;
-    if (read->state.reclaim_due <= now) continue;  // Reclaim due, or a reclaimable database: per database.
+    if (read->state.reclaim.Due(options_.reclaim_age) <= now) continue;  // Reclaim due, or a reclaimable database: per database.
     if (static_cast<int64_t>(read->state.tag >> ring.part_shift()) != partition) continue;  // Misplaced.
     c.read = *std::move(read);
     // Not kept open across the chunk: a connection holds its page cache
@@ -294,14 +354,21 @@ void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, const st
   // Within the peer's limits for one SyncPartitions call.
   constexpr size_t kMaxPartitionsPerCall = 1024;
   constexpr int kMaxDbsPerCall = 10000;
+  struct Call {
+    PeerAddress peer;
+    std::string node_name;
+    std::vector<v1::SyncPartitionRequest> requests;
+    std::vector<std::pair<size_t, size_t>> sent;  // (group, target) per request.
+    std::vector<std::vector<Candidate*>> asked;
+    std::vector<absl::StatusOr<v1::SyncPartitionResponse>> answers;
+  };
+  std::vector<Call> calls;
   for (const PeerKey& key : order) {
     const std::vector<std::pair<size_t, size_t>>& pairs = by_peer[key];
     for (size_t k = 0; k < pairs.size();) {
-      std::vector<v1::SyncPartitionRequest> requests;
-      std::vector<std::pair<size_t, size_t>> sent;  // (group, target) per request.
-      std::vector<std::vector<Candidate*>> asked;
+      Call call;
       int dbs = 0;
-      for (; k < pairs.size() && requests.size() < kMaxPartitionsPerCall; ++k) {
+      for (; k < pairs.size() && call.requests.size() < kMaxPartitionsPerCall; ++k) {
         auto [gi, t] = pairs[k];
         const Group& g = groups[gi];
         v1::SyncPartitionRequest req;
@@ -311,7 +378,6 @@ void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, const st
         std::vector<Candidate*> these;
         for (size_t ci = g.first; ci < g.end; ++ci) {
           Candidate& c = (*candidates)[ci];
-          if (c.fallback) continue;  // An earlier peer's answer sent it the per-database way.
           const CachedState& st = c.read.state;
           v1::DbDigest* d = req.add_dbs();
           d->set_hash(HashOf(items[c.index].db_file));
@@ -322,29 +388,41 @@ void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, const st
           these.push_back(&c);
         }
         if (these.empty()) continue;
-        if (!requests.empty() && dbs + req.dbs_size() > kMaxDbsPerCall) break;  // The next call takes it.
+        if (!call.requests.empty() && dbs + req.dbs_size() > kMaxDbsPerCall) break;  // The next call takes it.
         dbs += req.dbs_size();
-        requests.push_back(std::move(req));
-        sent.emplace_back(gi, t);
-        asked.push_back(std::move(these));
+        call.requests.push_back(std::move(req));
+        call.sent.emplace_back(gi, t);
+        call.asked.push_back(std::move(these));
       }
-      if (requests.empty()) continue;
-      const RingNode& node = groups[sent.front().first].targets[sent.front().second];
-      std::vector<absl::StatusOr<v1::SyncPartitionResponse>> answers =
-          peers_->SyncPartitions(PeerAddress{node.replication_ip, node.replication_port}, requests);
-      for (size_t r = 0; r < requests.size(); ++r) {
-        const Group& g = groups[sent[r].first];
-        if (r >= answers.size() || !answers[r].ok()) {
-          // Unreachable, unmounted (a handoff is needed), at capacity: Swift's
-          // path decides, database by database.
-          VLOG(1) << ServerType(options_.type) << " partition " << g.partition << " peer " << NodeName(node)
-                  << ": SyncPartition: "
-                  << (r < answers.size() ? answers[r].status() : absl::InternalError("no answer"));
-          for (Candidate* c : asked[r]) c->fallback = true;
-          continue;
-        }
-        Apply(sent[r].second, asked[r], *answers[r]);
+      if (call.requests.empty()) continue;
+      const RingNode& node = groups[call.sent.front().first].targets[call.sent.front().second];
+      call.peer = PeerAddress{node.replication_ip, node.replication_port};
+      call.node_name = NodeName(node);
+      calls.push_back(std::move(call));
+    }
+  }
+  // The peers at once: each reads what it has not cached, and a chunk's
+  // handshake then takes as long as its slowest peer, not their sum.
+  auto run = [this](Call* call) { call->answers = peers_->SyncPartitions(call->peer, call->requests); };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < calls.size(); ++i) threads.emplace_back(run, &calls[i]);
+  if (!calls.empty()) run(&calls[0]);
+  for (std::thread& th : threads) th.join();
+  // Applied in order, one at a time (a candidate's results are per target,
+  // its fallback and hash-match points are not).
+  for (Call& call : calls) {
+    for (size_t r = 0; r < call.requests.size(); ++r) {
+      const Group& g = groups[call.sent[r].first];
+      if (r >= call.answers.size() || !call.answers[r].ok()) {
+        // Unreachable, unmounted (a handoff is needed), at capacity: Swift's
+        // path decides, database by database.
+        VLOG(1) << ServerType(options_.type) << " partition " << g.partition << " peer " << call.node_name
+                << ": SyncPartition: "
+                << (r < call.answers.size() ? call.answers[r].status() : absl::InternalError("no answer"));
+        for (Candidate* c : call.asked[r]) c->fallback = true;
+        continue;
       }
+      Apply(call.sent[r].second, call.asked[r], *call.answers[r]);
     }
   }
 }

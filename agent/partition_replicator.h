@@ -1,7 +1,9 @@
 // PartitionReplicator: replicates the databases of one partition of one
 // local device. What is in sync costs no SQLite and one round trip per peer:
 // each database's state comes from the StateCache while its files are
-// unchanged, and one SyncPartitions call per peer device compares them all,
+// unchanged (on a miss, from this node's peer, which reads it for both;
+// from SQLite if the peer cannot say), and one SyncPartitions call per peer
+// device compares them all,
 // for every partition of the chunk that has replicas there.
 // A database a peer answers for as in sync (its point or ours covers our
 // max_row, and timestamps and metadata are equal) is Swift's no_change; as
@@ -25,7 +27,11 @@
 #ifndef DBREPL_AGENT_PARTITION_REPLICATOR_H_
 #define DBREPL_AGENT_PARTITION_REPLICATOR_H_
 
+#include <set>
+#include <string>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "agent/db_replicator.h"
 #include "agent/db_walker.h"
@@ -60,6 +66,11 @@ class PartitionReplicator {
   struct Candidate;
   struct Group;
   struct Batch;
+  // Asks this node's peer (ReadStates) for the states of the items the
+  // cache has none for, and stores those it answers (the peer's read then
+  // serves both: one read per database per node). Best effort: what it
+  // does not store, Gather reads from SQLite.
+  void ReadStatesFromLocalPeer(const std::vector<WalkItem>& items, const Ring& ring);
   // Items [begin, end) (one partition): reads their states and adds the
   // fast-path candidates and a group (nothing is asked yet).
   void Gather(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
@@ -84,6 +95,11 @@ class PartitionReplicator {
   ReplicationLocks* locks_;
   StateCache* cache_;
   Env* env_;
+  const std::string hash_path_check_;  // HashPathCheck(options_.hash_config).
+  // Local peers (by address) that refused ReadStates as a whole (no such
+  // RPC, other [swift-hash] secrets): not asked again by this process.
+  absl::Mutex mu_;
+  std::set<std::string> without_read_states_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dbrepl::agent

@@ -1,6 +1,7 @@
 // PartitionReplicator against a fake peer and a fake rsync: the partition
 // handshake, whole files in batches, and what stays off the fast path.
 #include "agent/testing/replicator_fixture.h"
+#include "common/rpc/proto_convert.h"
 
 namespace dbrepl::agent {
 namespace {
@@ -248,6 +249,105 @@ TEST_F(PartitionReplicatorTest, ADatabaseReplacedAfterTheHandshakeIsNotStreamedU
   EXPECT_FALSE(out[0].success);
   EXPECT_EQ(peers_.rows_streamed, 0);
   for (const NodeOutcome& n : out[0].peers) EXPECT_THAT(n.detail, ::testing::HasSubstr("replaced"));
+}
+
+// The node's own peer, reading its databases through a state cache of its
+// own (as dbrepl-peer's ReadStates does), with the cluster's secrets.
+class LocalPeerTest : public PartitionReplicatorTest {
+ protected:
+  void SetUp() override {
+    PartitionReplicatorTest::SetUp();
+    peers_.on_read_states = [this](const PeerAddress& peer, const v1::ReadStatesRequest& req)
+        -> absl::StatusOr<v1::ReadStatesResponse> {
+      addresses_.push_back(peer.ToString());
+      EXPECT_EQ(req.hash_path_check(), HashPathCheck(options_.hash_config));
+      v1::ReadStatesResponse resp;
+      for (const v1::ReadStatesRequest::Db& d : req.dbs()) {
+        v1::LocalDbState* out = resp.add_dbs();
+        const std::string db_file = DbFilePath(options_.devices, req.device(), DbType::kContainer, d.partition(), d.hash());
+        absl::StatusOr<StateCache::Result> r = peer_cache_.Read(
+            DbType::kContainer, db_file, BrokerOptions(), nullptr,
+            [this](const ReplicationInfo& info) { return PartitionKey(options_.hash_config, info.account, info.container); });
+        if (!r.ok() || !r->cacheable) {
+          out->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+          continue;
+        }
+        ToProto(r->identity, out->mutable_identity());
+        ToProto(r->state, out);
+        if (edit_) edit_(d.hash(), out);
+      }
+      return resp;
+    };
+  }
+  StateCache peer_cache_;
+  std::vector<std::string> addresses_;
+  std::function<void(const std::string& hash, v1::LocalDbState*)> edit_;
+};
+
+TEST_F(LocalPeerTest, StatesComeFromTheNodesPeerSoTheNodeReadsEachDatabaseOnce) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  std::string b = MakeDbIn(part, me, 3);
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a, b}, part, me);
+  for (const DbOutcome& o : out) EXPECT_THAT(Results(o), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(peers_.read_states_calls, 1) << "one call for the chunk";
+  EXPECT_THAT(addresses_, ElementsAre(absl::StrCat("127.0.0.", me + 1, ":6201")));
+  EXPECT_EQ(peer_cache_.sqlite_reads(), 2u);
+  EXPECT_EQ(cache_.sqlite_reads(), 0u) << "the agent opened no database";
+  EXPECT_EQ(cache_.size(), 2u);
+  // Cached now: the next pass asks nobody.
+  Pass({a, b}, part, me);
+  EXPECT_EQ(peers_.read_states_calls, 1);
+  EXPECT_EQ(cache_.sqlite_reads(), 0u);
+}
+
+TEST_F(LocalPeerTest, WhatThePeerCannotSayOrSaysOfAnotherFileIsReadFromSqlite) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  std::string b = MakeDbIn(part, me, 3);
+  std::string c = MakeDbIn(part, me, 2, "y");
+  const std::string a_hash = HashOf(a), b_hash = HashOf(b);
+  edit_ = [&](const std::string& hash, v1::LocalDbState* s) {
+    if (hash == a_hash) s->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+    if (hash == b_hash) s->mutable_identity()->set_mtime_ns(s->identity().mtime_ns() - 1);  // Not the file now.
+  };
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a, b, c}, part, me);
+  for (const DbOutcome& o : out) EXPECT_THAT(Results(o), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(cache_.sqlite_reads(), 2u) << "a and b";
+}
+
+TEST_F(LocalPeerTest, ThePartitionKeyThePeerGivesDecidesWhetherADatabaseIsMisplaced) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  edit_ = [&](const std::string&, v1::LocalDbState* s) { s->set_partition_key(s->partition_key() ^ 0xc0000000u); };
+  PeersInSync();
+  Pass({a}, part, me);
+  EXPECT_GT(SyncCalls(), 0) << "a misplaced database takes Swift's per-database path";
+}
+
+TEST_F(LocalPeerTest, APeerThatRefusesTheCallIsNotAskedAgain) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  peers_.on_read_states = [](const PeerAddress&, const v1::ReadStatesRequest&) -> absl::StatusOr<v1::ReadStatesResponse> {
+    return absl::FailedPreconditionError("the caller's [swift-hash] secrets are not this peer's");
+  };
+  PeersInSync();
+  DbReplicator per_db(options_, ring_.get(), &peers_, &rsync_, &recorder_, &locks_);
+  PartitionReplicator p(options_, ring_.get(), &peers_, &rsync_, &per_db, &recorder_, &locks_, &cache_);
+  std::vector<WalkItem> items{WalkItem{part, a, me, absl::StrCat("d", me)}};
+  std::vector<DbOutcome> out = p.Replicate(items);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(cache_.sqlite_reads(), 1u);
+  cache_.Erase(a);
+  p.Replicate(items);
+  EXPECT_EQ(peers_.read_states_calls, 1);
+  EXPECT_EQ(cache_.sqlite_reads(), 2u);
 }
 
 }  // namespace

@@ -62,6 +62,12 @@ class PeerClient {
   virtual std::vector<absl::StatusOr<v1::SyncPartitionResponse>> SyncPartitions(
       const PeerAddress& peer, const std::vector<v1::SyncPartitionRequest>& partitions);
 
+  // The states of databases on the agent's own node (peer.proto
+  // ReadStates), from the peer there. This default is UNIMPLEMENTED (the
+  // caller reads them itself).
+  virtual absl::StatusOr<v1::ReadStatesResponse> ReadStates(const PeerAddress& peer,
+                                                           const v1::ReadStatesRequest& request);
+
   // Swift's usync loop, streamed: sends the rows `rows` gives after `point`,
   // `per_diff` a batch, at most `max_diffs` batches, with `source_id` as the
   // sender id; each batch must be acknowledged within node_timeout. On

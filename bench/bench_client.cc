@@ -245,7 +245,7 @@ int ReadState() {
   int ok = 0;
   for (int round = 0; round < FLAGS_rounds; ++round) {
     for (const std::string& f : files) {
-      auto r = cache.Read(dbrepl::DbType::kContainer, f, dbrepl::BrokerOptions(), 604800);
+      auto r = cache.Read(dbrepl::DbType::kContainer, f, dbrepl::BrokerOptions());
       ok += r.ok() ? 1 : 0;
     }
   }

@@ -43,4 +43,14 @@ std::string HashPath(const HashPathConfig& cfg, absl::string_view account,
   return DigestToHex(HashPathRaw(cfg, account, container, object));
 }
 
+uint32_t PartitionKey(const HashPathConfig& cfg, absl::string_view account, absl::string_view container) {
+  Md5Digest d = HashPathRaw(cfg, account, container);
+  return (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) | uint32_t{d[3]};
+}
+
+std::string HashPathCheck(const HashPathConfig& cfg) {
+  Md5Digest d = HashPathRaw(cfg, "dbrepl-hash-path-check");
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
 }  // namespace dbrepl

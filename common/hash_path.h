@@ -42,6 +42,15 @@ Md5Digest HashPathRaw(const HashPathConfig& cfg, absl::string_view account,
 std::string HashPath(const HashPathConfig& cfg, absl::string_view account,
                      absl::string_view container = {}, absl::string_view object = {});
 
+// The first four bytes of HashPathRaw(account[, container]), big-endian: a
+// ring's partition for these names is its top part_power bits.
+uint32_t PartitionKey(const HashPathConfig& cfg, absl::string_view account, absl::string_view container = {});
+
+// 16 bytes that differ between two configs with different secrets (the raw
+// hash path of a fixed name, as a directory listing shows for any name):
+// two processes compare their configs without sending them.
+std::string HashPathCheck(const HashPathConfig& cfg);
+
 }  // namespace dbrepl
 
 #endif  // DBREPL_COMMON_HASH_PATH_H_

@@ -19,5 +19,21 @@ TEST(HashPathTest, AccountOnlyOmitsContainer) {
 
 TEST(HashPathTest, Md5KnownValue) { EXPECT_EQ(Md5Hex(""), "d41d8cd98f00b204e9800998ecf8427e"); }
 
+TEST(HashPathTest, PartitionKeyIsTheDigestsFirstFourBytes) {
+  HashPathConfig cfg{"", "changeme"};
+  Md5Digest d = HashPathRaw(cfg, "a", "c");
+  EXPECT_EQ(PartitionKey(cfg, "a", "c"),
+            (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) | uint32_t{d[3]});
+  EXPECT_EQ(PartitionKey(cfg, "a"), PartitionKey(cfg, "a", ""));
+  EXPECT_NE(PartitionKey(cfg, "a"), PartitionKey(cfg, "a", "c"));
+}
+
+TEST(HashPathTest, HashPathCheckTellsSecretsApart) {
+  EXPECT_EQ(HashPathCheck({"p", "s"}), HashPathCheck({"p", "s"}));
+  EXPECT_EQ(HashPathCheck({"p", "s"}).size(), 16u);
+  EXPECT_NE(HashPathCheck({"p", "s"}), HashPathCheck({"p", "t"}));
+  EXPECT_NE(HashPathCheck({"p", "s"}), HashPathCheck({"q", "s"}));
+}
+
 }  // namespace
 }  // namespace dbrepl

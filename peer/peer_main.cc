@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "common/config/flags.h"
+#include "common/config/swift_conf.h"
 #include "common/fs_util.h"
 #include "common/ring/reloading_ring.h"
 #include "common/server/grpc_server.h"
@@ -99,6 +100,13 @@ int main(int argc, char** argv) {
   service_options.max_concurrent_calls = FLAGS_max_concurrent_calls;
   service_options.max_batch_rows = FLAGS_max_batch_rows;
   service_options.max_batch_bytes = FLAGS_max_batch_bytes;
+  if (absl::StatusOr<dbrepl::HashPathConfig> hash = dbrepl::LoadHashPathConfig(dbrepl::SwiftConfPath(config->swift_dir));
+      hash.ok()) {
+    service_options.hash_config = *hash;
+  } else {
+    LOG(WARNING) << "no [swift-hash] config (" << hash.status()
+                 << "): ReadStates is refused, and the agent on this node reads its databases itself";
+  }
   dbrepl::peer::PeerService service(service_options, &metrics);
   // Uploads a crash left half-installed: the senders ship them again.
   dbrepl::peer::RemoveAbandonedUploads(dbrepl::Env::Default(), config->devices);

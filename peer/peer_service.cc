@@ -27,9 +27,16 @@ std::string DescribeRef(const v1::DbRef& ref) {
 PeerService::PeerService(PeerServiceOptions options, PeerMetrics* metrics)
     : options_(options),
       locator_(options.devices, options.mount_check, options.fallocate_reserve, options.fallocate_reserve_is_percent),
-      rpc_(ReplicatorRpcOptions{options.busy_timeout}),
+      rpc_([&options] {
+        ReplicatorRpcOptions o;
+        o.busy_timeout = options.busy_timeout;
+        o.hash_config = options.hash_config;
+        return o;
+      }()),
       limiter_(options.max_concurrent_calls),
-      metrics_(metrics) {}
+      metrics_(metrics) {
+  if (options.hash_config.has_value()) hash_path_check_ = HashPathCheck(*options.hash_config);
+}
 
 absl::Time PeerService::Deadline(const grpc::ServerContext* context) const {
   absl::Time d = absl::FromChrono(context->deadline());
@@ -162,6 +169,52 @@ grpc::Status PeerService::SyncPartitions(grpc::ServerContext* context, const v1:
     return absl::OkStatus();
   }();
   return Finish("SyncPartitions", context, ref, status);
+}
+
+grpc::Status PeerService::ReadStates(grpc::ServerContext* context, const v1::ReadStatesRequest* request,
+                                     v1::ReadStatesResponse* response) {
+  v1::DbRef ref;
+  ref.set_type(request->type());
+  ref.set_device(request->device());
+  ref.set_partition(request->dbs_size() > 0 ? request->dbs(0).partition() : 0);
+  ref.set_hash(request->dbs_size() > 0 ? request->dbs(0).hash() : std::string(32, '0'));
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
+    if (request->dbs_size() > kMaxPartitionDbs) {
+      return InvalidRequestError(absl::StrCat(request->dbs_size(), " databases exceed the limit of ", kMaxPartitionDbs));
+    }
+    std::vector<std::pair<int64_t, std::string>> dbs;
+    dbs.reserve(request->dbs_size());
+    for (const v1::ReadStatesRequest::Db& d : request->dbs()) {
+      v1::DbRef one = ref;
+      one.set_partition(d.partition());
+      one.set_hash(d.hash());
+      RETURN_IF_ERROR(DbLocator::Validate(one));
+      dbs.emplace_back(d.partition(), d.hash());
+    }
+    ASSIGN_OR_RETURN(LocatedDb device, locator_.Locate(ref));
+    if (!hash_path_check_.has_value() || request->hash_path_check() != *hash_path_check_) {
+      return absl::FailedPreconditionError(
+          hash_path_check_.has_value() ? "the caller's [swift-hash] secrets are not this peer's"
+                                       : "this peer has no [swift-hash] config to compute partition keys with");
+    }
+    ASSIGN_OR_RETURN(std::vector<LocalState> states, rpc_.ReadStates(device, dbs, Deadline(context)));
+    for (const LocalState& s : states) {
+      v1::LocalDbState* out = response->add_dbs();
+      if (!s.status.ok()) {
+        StatusFields f = ToStatusFields(s.status);
+        out->set_code(f.code);
+        out->set_reason(std::move(f.reason));
+        out->set_message(std::move(f.message));
+        continue;
+      }
+      ToProto(s.identity, out->mutable_identity());
+      ToProto(s.state, out);
+    }
+    return absl::OkStatus();
+  }();
+  ref.set_hash("*");
+  return Finish("ReadStates", context, ref, status);
 }
 
 grpc::Status PeerService::InspectReplicas(grpc::ServerContext* context, const v1::InspectReplicasRequest* request,

@@ -14,6 +14,8 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "common/hash_path.h"
 #include "dbrepl/v1/peer.grpc.pb.h"
 #include "common/rpc/watchdog.h"
 #include "peer/concurrency_limiter.h"
@@ -39,6 +41,9 @@ struct PeerServiceOptions {
   // The longest a MergeItems stream may wait for its next batch.
   absl::Duration stream_idle_timeout = absl::Seconds(60);
   absl::Duration busy_timeout = absl::Seconds(25);
+  // The cluster's [swift-hash] secrets (from swift.conf), if known: needed
+  // by ReadStates, which the agent on this node calls.
+  absl::optional<HashPathConfig> hash_config;
 };
 
 class PeerService final : public v1::ReplicationPeer::Service {
@@ -59,6 +64,8 @@ class PeerService final : public v1::ReplicationPeer::Service {
                              v1::CompleteRsyncResponse* response) override;
   grpc::Status CompleteRsyncBatch(grpc::ServerContext* context, const v1::CompleteRsyncBatchRequest* request,
                                   v1::CompleteRsyncBatchResponse* response) override;
+  grpc::Status ReadStates(grpc::ServerContext* context, const v1::ReadStatesRequest* request,
+                          v1::ReadStatesResponse* response) override;
   grpc::Status InspectReplicas(grpc::ServerContext* context, const v1::InspectReplicasRequest* request,
                                grpc::ServerWriter<v1::InspectedReplica>* writer) override;
   grpc::Status RsyncThenMerge(grpc::ServerContext* context, const v1::RsyncThenMergeRequest* request,
@@ -86,6 +93,8 @@ class PeerService final : public v1::ReplicationPeer::Service {
   ConcurrencyLimiter limiter_;
   Watchdog watchdog_;
   PeerMetrics* metrics_;
+  // HashPathCheck(hash_config), if set.
+  absl::optional<std::string> hash_path_check_;
 };
 
 }  // namespace dbrepl::peer

@@ -22,7 +22,6 @@ constexpr int kFoldBatch = 1000;
 // The page cache of each broker the peer opens, in KiB (SQLite: 2000).
 constexpr int kPeerCacheKib = 1024;
 // The peer never reclaims; a state's reclaim time is not used here.
-constexpr double kNoReclaim = 1e12;
 
 // Corruption found while opening or reading: the broker has quarantined the
 // database; the sender should treat it as missing and ship a fresh copy.
@@ -85,6 +84,43 @@ BrokerOptions ReplicatorRpc::OptionsFor(absl::Time deadline) const {
   // default 2000 KiB per connection only adds up over concurrent calls.
   o.cache_kib = kPeerCacheKib;
   return o;
+}
+
+absl::StatusOr<StateCache::Result> ReplicatorRpc::ReadState(const LocatedDb& db, absl::Time deadline) {
+  if (!options_.hash_config.has_value()) return cache_.Read(db.type, db.db_file, OptionsFor(deadline));
+  const HashPathConfig& cfg = *options_.hash_config;
+  const DbType type = db.type;
+  return cache_.Read(db.type, db.db_file, OptionsFor(deadline), nullptr, [&cfg, type](const ReplicationInfo& info) {
+    return PartitionKey(cfg, info.account, type == DbType::kContainer ? info.container : "");
+  });
+}
+
+absl::StatusOr<std::vector<LocalState>> ReplicatorRpc::ReadStates(
+    const LocatedDb& device, const std::vector<std::pair<int64_t, std::string>>& dbs, absl::Time deadline) {
+  if (!options_.hash_config.has_value()) {
+    return absl::FailedPreconditionError("this peer has no [swift-hash] config to compute partition keys with");
+  }
+  std::vector<LocalState> states(dbs.size());
+  for (size_t i = 0; i < dbs.size(); ++i) {
+    LocatedDb db = device;
+    db.partition = dbs[i].first;
+    db.hash = dbs[i].second;
+    db.db_file = JoinPath(JoinPath(device.device_path, StorageDirectory(device.type, db.partition, db.hash)),
+                          db.hash + ".db");
+    absl::StatusOr<StateCache::Result> read = ReadState(db, deadline);
+    LocalState& out = states[i];
+    if (!read.ok()) {
+      out.status = read.status();
+    } else if (read->state.sharding) {
+      out.status = absl::UnavailableError(absl::StrCat(db.LogName(), " is sharding: read it yourself"));
+    } else if (!read->cacheable) {
+      out.status = absl::UnavailableError(absl::StrCat(db.LogName(), " changed while it was read"));
+    } else {
+      out.state = std::move(read->state);
+      out.identity = read->identity;
+    }
+  }
+  return states;
 }
 
 absl::Status ReplicatorRpc::PrepareTmpDir(const LocatedDb& db) {
@@ -173,8 +209,7 @@ absl::StatusOr<std::vector<PartitionAnswer>> ReplicatorRpc::SyncPartition(const 
     LocatedDb db = partition;
     db.hash = e.hash;
     db.db_file = JoinPath(JoinPath(JoinPath(hash_dir_base, e.hash.substr(e.hash.size() - 3)), e.hash), e.hash + ".db");
-    absl::StatusOr<StateCache::Result> read =
-        cache_.Read(db.type, db.db_file, OptionsFor(deadline), kNoReclaim);
+    absl::StatusOr<StateCache::Result> read = ReadState(db, deadline);
     if (!read.ok()) {
       if (absl::IsNotFound(read.status())) {
         // An epoch file alone is a sharded container, not a missing one:
@@ -323,7 +358,7 @@ absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenForMerge(cons
     // Sharding refused from the state cache: the handshake has just read
     // this database, so this is two stats, not a second read of its info.
     RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
-    absl::StatusOr<StateCache::Result> read = cache_.Read(db.type, db.db_file, OptionsFor(deadline), kNoReclaim);
+    absl::StatusOr<StateCache::Result> read = ReadState(db, deadline);
     if (read.ok()) {
       if (read->state.sharding) {
         return DbShardedError(absl::StrCat("container ", db.LogName(),

@@ -44,6 +44,7 @@
 #include "common/db/state_cache.h"
 #include "common/env/env.h"
 #include "common/env/file_ops.h"
+#include "common/hash_path.h"
 #include "peer/db_locator.h"
 #include "peer/pending_points.h"
 
@@ -105,6 +106,17 @@ struct ReplicatorRpcOptions {
   // (PendingPoints; a few hundred bytes each); beyond, a point is written
   // at once, as Swift's Sync writes it.
   size_t max_held_points = 1 << 14;
+  // The cluster's [swift-hash] secrets, if the peer has them: each state it
+  // reads then carries the partition key of the database's names, and
+  // ReadStates can answer the agent on this node.
+  absl::optional<HashPathConfig> hash_config;
+};
+
+// One database's state for ReadStates.
+struct LocalState {
+  absl::Status status;  // OK: `state` and `identity` hold.
+  CachedState state;
+  DbFileIdentity identity;
 };
 
 // One database found by InspectReplicas.
@@ -137,6 +149,17 @@ class ReplicatorRpc {
   absl::StatusOr<std::vector<PartitionAnswer>> SyncPartition(const LocatedDb& partition,
                                                              const std::vector<PartitionEntry>& entries,
                                                              absl::Time deadline);
+
+  // For the agent on this node (peer.proto ReadStates): the state of each
+  // database of `device` named by (partition, hash), through the state
+  // cache. Per database: NOT_FOUND (DB_NOT_FOUND) if missing; UNAVAILABLE
+  // if the file changed while it was read, or for a sharding container
+  // (never cached: the caller reads it itself); the broker's errors (a
+  // corrupt database is quarantined by the read, as SyncPartition's).
+  // FAILED_PRECONDITION for the whole call without hash_config.
+  absl::StatusOr<std::vector<LocalState>> ReadStates(const LocatedDb& device,
+                                                     const std::vector<std::pair<int64_t, std::string>>& dbs,
+                                                     absl::Time deadline);
 
   // Read-only (dbreplctl check): every database in `partitions` (all when
   // empty) of `device`'s datadir, or only `hashes` when given, passed to
@@ -195,6 +218,9 @@ class ReplicatorRpc {
 
  private:
   BrokerOptions OptionsFor(absl::Time deadline) const;
+  // Reads `db` through the state cache, with the partition key as its tag
+  // when the peer has hash_config.
+  absl::StatusOr<StateCache::Result> ReadState(const LocatedDb& db, absl::Time deadline);
   void Step(const std::string& name) const {
     if (step_hook_) step_hook_(name);
   }

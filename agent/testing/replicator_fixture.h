@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,16 @@ class FakePeers : public PeerClient {
     ++calls[ref.device()].sync;
     return on_sync(ref, info);
   }
+  // The node's own peer (ReadStates); UNIMPLEMENTED when not scripted.
+  std::function<absl::StatusOr<v1::ReadStatesResponse>(const PeerAddress&, const v1::ReadStatesRequest&)>
+      on_read_states;
+  int read_states_calls = 0;
+  absl::StatusOr<v1::ReadStatesResponse> ReadStates(const PeerAddress& peer,
+                                                   const v1::ReadStatesRequest& req) override {
+    ++read_states_calls;
+    if (!on_read_states) return PeerClient::ReadStates(peer, req);
+    return on_read_states(peer, req);
+  }
   std::function<absl::StatusOr<v1::SyncPartitionResponse>(const v1::SyncPartitionRequest&)> on_sync_partition;
   int sync_partition_calls = 0;
   absl::StatusOr<v1::SyncPartitionResponse> SyncPartition(const PeerAddress&,
@@ -67,10 +78,14 @@ class FakePeers : public PeerClient {
     if (!on_sync_partition) return absl::UnimplementedError("not scripted");
     return on_sync_partition(req);
   }
+  std::mutex sync_partitions_mu_;
   // Per SyncPartitions call: the peer device asked, and how many partitions.
   std::vector<std::pair<std::string, size_t>> sync_partitions_calls;
   std::vector<absl::StatusOr<v1::SyncPartitionResponse>> SyncPartitions(
       const PeerAddress& peer, const std::vector<v1::SyncPartitionRequest>& partitions) override {
+    // The replicator asks its peers at once; the scripts need not be
+    // thread-safe.
+    std::lock_guard<std::mutex> lock(sync_partitions_mu_);
     sync_partitions_calls.emplace_back(partitions.empty() ? "" : partitions.front().device(), partitions.size());
     for (const v1::SyncPartitionRequest& p : partitions) {
       EXPECT_EQ(p.device(), partitions.front().device()) << "one call per peer device";

@@ -107,9 +107,9 @@ class DatabaseBroker {
 
   // Swift's get_replication_info(), after flushing .pending.
   virtual absl::StatusOr<ReplicationInfo> GetReplicationInfo() = 0;
-  // GetReplicationInfo, both sync tables and when reclaiming is next due
-  // (for `reclaim_age`), in one snapshot, after flushing .pending.
-  virtual absl::StatusOr<ReplicationState> GetReplicationState(double reclaim_age) = 0;
+  // GetReplicationInfo, both sync tables and when reclaiming is next due,
+  // in one snapshot, after flushing .pending.
+  virtual absl::StatusOr<ReplicationState> GetReplicationState() = 0;
   // Highest ROWID ever allocated in the row table (sqlite_sequence), or -1.
   virtual absl::StatusOr<int64_t> GetMaxRow() = 0;
 

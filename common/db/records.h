@@ -3,7 +3,9 @@
 #ifndef DBREPL_COMMON_DB_RECORDS_H_
 #define DBREPL_COMMON_DB_RECORDS_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -100,17 +102,32 @@ inline bool ShardingInPlay(const ReplicationInfo& info) {
   return (!info.db_state.empty() && info.db_state != "unsharded") || info.shard_max_row >= 0;
 }
 
+// When reclaiming could next change something in a database, whatever the
+// reclaim_age: the oldest tombstone, deleted-database timestamp or leftover
+// tmp file (due reclaim_age later), the oldest sync row (due 2 * reclaim_age
+// later: Reclaim's second cut-off), or at once (a deleted metadata key, a
+// deleted shard range). A second early is harmless, so the arithmetic may
+// be rough; late it must not be.
+struct ReclaimClock {
+  double oldest = std::numeric_limits<double>::infinity();       // Unix seconds.
+  double oldest_sync = std::numeric_limits<double>::infinity();  // Unix seconds.
+  bool now = false;
+  // Unix seconds; 0: reclaim at once.
+  double Due(double reclaim_age) const {
+    if (now) return 0;
+    return std::max(0.0, std::min(oldest + reclaim_age, oldest_sync + 2 * reclaim_age) - 1);
+  }
+};
+
 // What a replicator needs of a database to decide what to do with it, read
 // in one snapshot: the replication info, both sync tables, and the earliest
-// time at which reclaiming could change anything (a tombstone, sync row or
-// deleted metadata key getting old enough, a deleted database becoming
-// reclaimable); until then, and while the file is unchanged, Reclaim() and
-// IsReclaimable() have nothing to do.
+// time at which reclaiming could change anything; until then, and while the
+// file is unchanged, Reclaim() and IsReclaimable() have nothing to do.
 struct ReplicationState {
   ReplicationInfo info;
   std::vector<SyncRecord> incoming;
   std::vector<SyncRecord> outgoing;
-  double reclaim_due = 0;  // Unix seconds; 0: reclaim at once.
+  ReclaimClock reclaim;
   // Container only: policy_stat has more than one row (HasMultiplePolicies).
   bool multiple_policies = false;
 };

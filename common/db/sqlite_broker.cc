@@ -290,7 +290,7 @@ absl::StatusOr<absl::optional<double>> SqliteBroker::OldestTombstoneLocked() {
   return absl::optional<double>(TimestampSeconds(st.ColumnText(0)));
 }
 
-absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState(double reclaim_age) {
+absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState() {
   RETURN_IF_ERROR(Guard(FlushPending()));
   auto read = [&]() -> absl::StatusOr<ReplicationState> {
     ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
@@ -328,35 +328,32 @@ absl::StatusOr<ReplicationState> SqliteBroker::GetReplicationState(double reclai
       if (!absl::SimpleAtoi(syncs.ColumnText(3), &r.updated_at)) r.updated_at = 0;
       (syncs.ColumnInt(0) == 1 ? state.incoming : state.outgoing).push_back(std::move(r));
     }
-    // When reclaiming is next due: the oldest tombstone turns reclaim_age
-    // old, a sync row turns 2 * reclaim_age (Reclaim's two cut-offs), a
-    // deleted database becomes reclaimable. Deleted metadata keys and shard
-    // ranges are rare: their presence means "due now". A second early is
-    // harmless, so the arithmetic may be rough; late it must not be.
-    double due = std::numeric_limits<double>::infinity();
-    if (tombstone.has_value()) due = std::min(due, *tombstone + reclaim_age);
+    // When reclaiming is next due (ReclaimClock): the oldest tombstone, a
+    // sync row, a deleted database. Deleted metadata keys and shard ranges
+    // are rare: their presence means "due now".
+    ReclaimClock& clock = state.reclaim;
+    if (tombstone.has_value()) clock.oldest = std::min(clock.oldest, *tombstone);
     for (const auto* table : {&state.incoming, &state.outgoing}) {
-      for (const SyncRecord& r : *table) due = std::min(due, static_cast<double>(r.updated_at) + 2 * reclaim_age);
+      for (const SyncRecord& r : *table) clock.oldest_sync = std::min(clock.oldest_sync, static_cast<double>(r.updated_at));
     }
-    if (absl::StrContains(state.info.metadata, "[\"\",")) due = 0;  // A deleted key: ["", ts].
-    if (deleted_range) due = 0;
+    if (absl::StrContains(state.info.metadata, "[\"\",")) clock.now = true;  // A deleted key: ["", ts].
+    if (deleted_range) clock.now = true;
     double put = 0, del = 0;
     if (absl::SimpleAtod(state.info.put_timestamp.substr(0, state.info.put_timestamp.find('_')), &put) &&
         absl::SimpleAtod(state.info.delete_timestamp.substr(0, state.info.delete_timestamp.find('_')), &del) &&
         del > put) {
-      due = std::min(due, del + reclaim_age);
+      clock.oldest = std::min(clock.oldest, del);
     }
     // Leftovers of an interrupted Create() in the hash directory, removed
     // once reclaim_age old (ReclaimTmpFiles).
     // One listing of the hash dir for both: the .tmp files and db_state.
     const HashDirFiles dir = HashDir();
     if (dir.oldest_tmp.has_value()) {
-      due = std::min(due, absl::ToDoubleSeconds(*dir.oldest_tmp - absl::UnixEpoch()) + reclaim_age);
+      clock.oldest = std::min(clock.oldest, absl::ToDoubleSeconds(*dir.oldest_tmp - absl::UnixEpoch()));
     }
     if (type() == DbType::kContainer) {
       state.info.db_state = DbStateOf(db_file(), dir.db_files, state.info.shard_max_row);
     }
-    state.reclaim_due = std::max(0.0, due - 1);
     RETURN_IF_ERROR(snapshot.Commit());
     return state;
   };

@@ -33,7 +33,7 @@ class SqliteBroker : public DatabaseBroker {
 
   // One read transaction: every field describes the same committed state.
   absl::StatusOr<ReplicationInfo> GetReplicationInfo() override;
-  absl::StatusOr<ReplicationState> GetReplicationState(double reclaim_age) override;
+  absl::StatusOr<ReplicationState> GetReplicationState() override;
   absl::StatusOr<int64_t> GetMaxRow() override;
   absl::StatusOr<ItemBatch> GetItemsSince(int64_t point, int count) override;
   absl::StatusOr<MergeResult> MergeItems(const ItemBatch& items, const std::string& source) override;

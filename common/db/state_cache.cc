@@ -143,13 +143,60 @@ absl::optional<CachedState> StateCache::Get(const std::string& db_file, const Db
   }
   s.max_row = e.max_row;
   s.state_digest = e.state_digest;
-  s.reclaim_due = e.reclaim_due;
+  s.reclaim.oldest = e.reclaim_oldest;
+  s.reclaim.oldest_sync = e.reclaim_oldest_sync;
+  s.reclaim.now = (e.flags & StateCache::kReclaimNow) != 0;
   s.tag = e.tag;
   s.multiple_policies = (e.flags & StateCache::kMultiplePolicies) != 0;
   s.container_sync = (e.flags & StateCache::kContainerSync) != 0;
   s.points.assign(e.points, e.points + e.n_points);
   if (e.overflow != nullptr) s.points.insert(s.points.end(), e.overflow->points.begin(), e.overflow->points.end());
   return s;
+}
+
+bool StateCache::Fill(const std::string& hash, const std::string& id, int64_t max_row,
+                      const std::array<uint8_t, 16>& state_digest, const ReclaimClock& reclaim, uint32_t tag,
+                      uint8_t flags, const std::vector<std::pair<uint64_t, int64_t>>& points, Entry* e,
+                      std::string* id_device) const {
+  if (hash.size() != 32 || !HexToBytes(hash, e->hash.data(), 16)) return false;  // Read from SQLite each time.
+  e->state_digest = state_digest;
+  e->max_row = max_row;
+  e->reclaim_oldest = reclaim.oldest;
+  e->reclaim_oldest_sync = reclaim.oldest_sync;
+  e->tag = tag;
+  e->flags = flags | (reclaim.now ? StateCache::kReclaimNow : 0);
+  size_t inline_n = std::min<size_t>(points.size(), StateCache::kInlinePoints);
+  for (size_t i = 0; i < inline_n; ++i) e->points[i] = points[i];
+  e->n_points = static_cast<uint8_t>(inline_n);
+  const bool uuid_form = id.size() > 37 && id[36] == '-' && ParseUuid(absl::string_view(id).substr(0, 36), &e->id_uuid);
+  if (uuid_form) *id_device = id.substr(37);
+  if (!uuid_form || points.size() > inline_n) {
+    e->overflow = std::make_unique<Entry::Overflow>();
+    if (!uuid_form) e->overflow->id = id;
+    e->overflow->points.assign(points.begin() + inline_n, points.end());
+  }
+  return true;
+}
+
+void StateCache::Insert(const std::string& db_file, Entry e, const std::string& id_device, const std::string& id) {
+  const Key key = KeyOf(db_file);
+  absl::MutexLock lock(&mu_);
+  if (!id_device.empty()) {  // "<uuid>-<device>": the device interned.
+    auto d = std::find(devices_.begin(), devices_.end(), id_device);
+    if (d == devices_.end() && devices_.size() < StateCache::kNoDevice) {
+      d = devices_.insert(devices_.end(), id_device);
+    }
+    if (d != devices_.end()) {
+      e.id_device = static_cast<uint16_t>(d - devices_.begin());
+    } else {
+      if (e.overflow == nullptr) e.overflow = std::make_unique<Entry::Overflow>();
+      e.overflow->id = id;
+    }
+  }
+  if (entries_.size() >= max_entries_ && entries_.find(key) == entries_.end()) {
+    entries_.erase(entries_.begin());  // Any one: it is re-read when next needed.
+  }
+  entries_[key] = std::move(e);
 }
 
 bool StateCache::Put(const std::string& db_file, const DbFileIdentity& identity, int64_t coarse_before_ns,
@@ -161,41 +208,34 @@ bool StateCache::Put(const std::string& db_file, const DbFileIdentity& identity,
     return false;
   }
   if (ShardingInPlay(state.info)) return false;  // Re-read each time (rare).
-  Entry e;
-  e.identity = identity;
-  bool odd = !HexToBytes(state.info.hash, e.hash.data(), 16);
-  e.state_digest = StateDigest(state.info);
-  e.max_row = state.info.max_row;
-  e.reclaim_due = state.reclaim_due;
-  e.tag = tag;
-  e.flags = (state.multiple_policies ? StateCache::kMultiplePolicies : 0) |
-            (NamesContainerSync(state.info.metadata) ? StateCache::kContainerSync : 0);
   std::vector<std::pair<uint64_t, int64_t>> points;
   for (const SyncRecord& r : state.incoming) points.emplace_back(SyncPointKey(r.remote_id, true), r.sync_point);
   for (const SyncRecord& r : state.outgoing) points.emplace_back(SyncPointKey(r.remote_id, false), r.sync_point);
-  size_t inline_n = std::min<size_t>(points.size(), StateCache::kInlinePoints);
-  for (size_t i = 0; i < inline_n; ++i) e.points[i] = points[i];
-  e.n_points = static_cast<uint8_t>(inline_n);
-  const std::string& id = state.info.id;
-  const bool uuid_form = id.size() > 37 && id[36] == '-' && ParseUuid(absl::string_view(id).substr(0, 36), &e.id_uuid);
-  if (odd) return false;  // Not a 32-hex hash: read it from SQLite each time.
-  const Key key = KeyOf(db_file);
-  absl::MutexLock lock(&mu_);
-  if (uuid_form) {
-    std::string device = id.substr(37);
-    auto d = std::find(devices_.begin(), devices_.end(), device);
-    if (d == devices_.end() && devices_.size() < StateCache::kNoDevice) d = devices_.insert(devices_.end(), device);
-    if (d != devices_.end()) e.id_device = static_cast<uint16_t>(d - devices_.begin());
+  const uint8_t flags = (state.multiple_policies ? StateCache::kMultiplePolicies : 0) |
+                        (NamesContainerSync(state.info.metadata) ? StateCache::kContainerSync : 0);
+  Entry e;
+  e.identity = identity;
+  std::string device;
+  if (!Fill(state.info.hash, state.info.id, state.info.max_row, StateDigest(state.info), state.reclaim, tag, flags,
+            points, &e, &device)) {
+    return false;
   }
-  if (e.id_device == StateCache::kNoDevice || points.size() > inline_n) {
-    e.overflow = std::make_unique<Entry::Overflow>();
-    if (e.id_device == StateCache::kNoDevice) e.overflow->id = id;
-    e.overflow->points.assign(points.begin() + inline_n, points.end());
+  Insert(db_file, std::move(e), device, state.info.id);
+  return true;
+}
+
+bool StateCache::Store(const std::string& db_file, const DbFileIdentity& identity, const CachedState& state) {
+  if (state.sharding) return false;
+  const uint8_t flags = (state.multiple_policies ? StateCache::kMultiplePolicies : 0) |
+                        (state.container_sync ? StateCache::kContainerSync : 0);
+  Entry e;
+  e.identity = identity;
+  std::string device;
+  if (!Fill(state.hash, state.id, state.max_row, state.state_digest, state.reclaim, state.tag, flags, state.points,
+            &e, &device)) {
+    return false;
   }
-  if (entries_.size() >= max_entries_ && entries_.find(key) == entries_.end()) {
-    entries_.erase(entries_.begin());  // Any one: it is re-read when next needed.
-  }
-  entries_[key] = std::move(e);
+  Insert(db_file, std::move(e), device, state.id);
   return true;
 }
 
@@ -211,7 +251,7 @@ size_t StateCache::size() const {
 }
 
 absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::string& db_file,
-                                                    const BrokerOptions& options, double reclaim_age,
+                                                    const BrokerOptions& options,
                                                     const std::function<absl::Status(DatabaseBroker&)>& before_read,
                                                     const std::function<uint32_t(const ReplicationInfo&)>& tag) {
   Result result;
@@ -220,9 +260,11 @@ absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::stri
   if (absl::optional<CachedState> cached = Get(db_file, before); cached.has_value()) {
     result.state = *std::move(cached);
     result.from_cache = true;
+    result.cacheable = true;
     result.identity = before;
     return result;
   }
+  sqlite_reads_.fetch_add(1, std::memory_order_relaxed);
   ASSIGN_OR_RETURN(result.broker, DatabaseBroker::Open(type, db_file, options));
   int64_t coarse = coarse_before;
   DbFileIdentity first = before;
@@ -232,16 +274,16 @@ absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::stri
     coarse = CoarseNowNs();
     ASSIGN_OR_RETURN(first, StatDbFile(db_file));
   }
-  ASSIGN_OR_RETURN(ReplicationState state, result.broker->GetReplicationState(reclaim_age));
+  ASSIGN_OR_RETURN(ReplicationState state, result.broker->GetReplicationState());
   ASSIGN_OR_RETURN(DbFileIdentity after, StatDbFile(db_file));
   uint32_t t = tag ? tag(state.info) : 0;
-  if (first == after && !result.broker->HasMoved()) Put(db_file, after, coarse, state, t);
+  if (first == after && !result.broker->HasMoved()) result.cacheable = Put(db_file, after, coarse, state, t);
   result.identity = after;
   result.state.hash = state.info.hash;
   result.state.id = state.info.id;
   result.state.max_row = state.info.max_row;
   result.state.state_digest = StateDigest(state.info);
-  result.state.reclaim_due = state.reclaim_due;
+  result.state.reclaim = state.reclaim;
   result.state.tag = t;
   result.state.sharding = ShardingInPlay(state.info);
   result.state.multiple_policies = state.multiple_policies;

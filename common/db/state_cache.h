@@ -3,7 +3,8 @@
 // that nothing needs doing from two stat(2) calls instead of opening SQLite.
 //
 //   StateCache cache(/*max_entries=*/1 << 20);
-//   ASSIGN_OR_RETURN(CachedState s, cache.Read(DbType::kContainer, db_file, broker_options, reclaim_age));
+//   ASSIGN_OR_RETURN(StateCache::Result r, cache.Read(DbType::kContainer, db_file, broker_options));
+//   const CachedState& s = r.state;
 //   if (s.max_row <= s.Point(peer_id, /*incoming=*/false)) { /* in sync */ }
 //
 // The key is the database file's path; the entry is valid while the identity
@@ -20,7 +21,7 @@
 // stored either.
 //
 // Memory: about 200 bytes an entry (identity, binary hash and id, a 16-byte
-// digest of timestamps and metadata, max_row, reclaim time, up to four sync
+// digest of timestamps and metadata, max_row, reclaim clock, up to four sync
 // points inline; ids that are not "<uuid>-<device>" and more points spill to
 // the heap). At max_entries the cache drops arbitrary entries; a dropped
 // entry is re-read from SQLite on its next use. Nothing is persisted: after a
@@ -31,6 +32,7 @@
 #define DBREPL_COMMON_DB_STATE_CACHE_H_
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <cstdint>
 #include <memory>
@@ -74,7 +76,7 @@ struct CachedState {
   std::string id;
   int64_t max_row = -1;
   std::array<uint8_t, 16> state_digest{};
-  double reclaim_due = 0;
+  ReclaimClock reclaim;
   uint32_t tag = 0;  // The owner's (StateCache::Read's `tag`).
   // ShardingInPlay(info): such a state is never cached (Swift's sharder
   // writes the shard ranges into "<hash>.db" before it creates the epoch
@@ -105,6 +107,11 @@ class StateCache {
     // The broker, when SQLite had to be opened (to read, or to reclaim).
     std::unique_ptr<DatabaseBroker> broker;
     DbFileIdentity identity;
+    // The state is the file's at `identity` and is (now) in the cache: from
+    // the cache, or read between two stats that agree and stored under the
+    // rule above. Such a state may be handed to another process on the same
+    // machine (the agent's StateCache::Store).
+    bool cacheable = false;
   };
 
   // The state of `db_file`: from the cache if its files are unchanged, else
@@ -115,7 +122,6 @@ class StateCache {
   // ring partition key of the database's names in it).
   // Errors are the broker's (NOT_FOUND, DATA_LOSS, ...).
   absl::StatusOr<Result> Read(DbType type, const std::string& db_file, const BrokerOptions& options,
-                              double reclaim_age,
                               const std::function<absl::Status(DatabaseBroker&)>& before_read = nullptr,
                               const std::function<uint32_t(const ReplicationInfo&)>& tag = nullptr);
 
@@ -126,14 +132,21 @@ class StateCache {
   // above does not allow it.
   bool Put(const std::string& db_file, const DbFileIdentity& identity, int64_t coarse_before_ns,
            const ReplicationState& state, uint32_t tag);
+  // Stores `state`, which another StateCache on this machine had for the
+  // same file at `identity` (Result::cacheable: read under the rule above).
+  // Refused (false) for a sharding state or a hash that is not 32 hex
+  // digits, which are never cached.
+  bool Store(const std::string& db_file, const DbFileIdentity& identity, const CachedState& state);
   void Erase(const std::string& db_file);
   size_t size() const;
+  // How many Reads opened SQLite (the cache had nothing current).
+  uint64_t sqlite_reads() const { return sqlite_reads_.load(std::memory_order_relaxed); }
 
   // CLOCK_REALTIME_COARSE in ns: the clock file timestamps come from.
   static int64_t CoarseNowNs();
 
   static constexpr uint16_t kNoDevice = 0xffff;
-  static constexpr uint8_t kMultiplePolicies = 1, kContainerSync = 2;
+  static constexpr uint8_t kMultiplePolicies = 1, kContainerSync = 2, kReclaimNow = 4;
   static constexpr int kInlinePoints = 4;
 
  private:
@@ -144,7 +157,7 @@ class StateCache {
     std::array<uint8_t, 16> state_digest{};
     std::array<uint8_t, 16> id_uuid{};
     int64_t max_row = -1;
-    double reclaim_due = 0;
+    double reclaim_oldest = 0, reclaim_oldest_sync = 0;  // ReclaimClock; its `now` is a flag.
     uint32_t tag = 0;
     uint16_t id_device = kNoDevice;  // Index into devices_.
     uint8_t n_points = 0;
@@ -159,8 +172,18 @@ class StateCache {
   };
   using Key = std::pair<uint64_t, uint64_t>;
   static Key KeyOf(const std::string& db_file);
+  // Stores `e` for `db_file`, with the device part of its id (`id_device`,
+  // empty if the id is not "<uuid>-<device>") interned.
+  void Insert(const std::string& db_file, Entry e, const std::string& id_device, const std::string& id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Fills `e` from a state's parts; false if the hash is not 32 hex digits.
+  bool Fill(const std::string& hash, const std::string& id, int64_t max_row,
+            const std::array<uint8_t, 16>& state_digest, const ReclaimClock& reclaim, uint32_t tag, uint8_t flags,
+            const std::vector<std::pair<uint64_t, int64_t>>& points, Entry* e, std::string* id_device)
+      const;
 
   const size_t max_entries_;
+  std::atomic<uint64_t> sqlite_reads_{0};
   mutable absl::Mutex mu_;
   absl::flat_hash_map<Key, Entry> entries_ ABSL_GUARDED_BY(mu_);
   // Device suffixes of ids ("<uuid>-<device>"), interned.

@@ -36,7 +36,7 @@ class StateCacheTest : public ::testing::Test {
     EXPECT_OK(stat);
     DbFileIdentity id = stat.ok() ? *stat : DbFileIdentity();
     while (StateCache::CoarseNowNs() <= std::max(id.mtime_ns, id.ctime_ns)) usleep(1000);
-    auto r = cache_.Read(DbType::kContainer, path_, BrokerOptions(), 604800);
+    auto r = cache_.Read(DbType::kContainer, path_, BrokerOptions());
     EXPECT_OK(r);
     return r.ok() ? *std::move(r) : StateCache::Result();
   }
@@ -111,6 +111,71 @@ TEST_F(StateCacheTest, StaysWithinItsBound) {
     EXPECT_TRUE(small.Put(absl::StrCat(path_, i), id, std::max(id.mtime_ns, id.ctime_ns) + 1, state, 0));
   }
   EXPECT_LE(small.size(), 2u);
+}
+
+TEST_F(StateCacheTest, ReadSaysWhetherItsStateIsCacheable) {
+  StateCache::Result settled = ReadSettled();
+  EXPECT_TRUE(settled.cacheable);
+  EXPECT_EQ(cache_.sqlite_reads(), 1u);
+  EXPECT_TRUE(ReadSettled().cacheable);  // From the cache.
+  EXPECT_EQ(cache_.sqlite_reads(), 1u);
+  StateCache fresh;
+  ASSERT_OK((*DatabaseBroker::Open(DbType::kContainer, path_, BrokerOptions()))->PutObject(Obj("o2", 2)));
+  auto racy = fresh.Read(DbType::kContainer, path_, BrokerOptions());  // Written in this very tick, most likely.
+  ASSERT_OK(racy);
+  EXPECT_EQ(racy->cacheable, fresh.size() == 1);
+}
+
+TEST_F(StateCacheTest, AStateAnotherCacheReadIsStoredAsItWas) {
+  StateCache::Result read = ReadSettled();
+  CachedState s = read.state;
+  s.id = "not-a-uuid-form id";  // Kept whole.
+  s.tag = 0x12345678;
+  s.reclaim.oldest = 1700000000.5;
+  s.reclaim.now = true;
+  for (int i = 0; i < 6; ++i) s.points.emplace_back(SyncPointKey(absl::StrCat("peer-", i), i % 2 == 0), 100 + i);
+  s.multiple_policies = true;
+  StateCache other;
+  ASSERT_TRUE(other.Store(path_, read.identity, s));
+  absl::optional<CachedState> got = other.Get(path_, read.identity);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->hash, s.hash);
+  EXPECT_EQ(got->id, s.id);
+  EXPECT_EQ(got->max_row, s.max_row);
+  EXPECT_EQ(got->state_digest, s.state_digest);
+  EXPECT_EQ(got->tag, s.tag);
+  EXPECT_EQ(got->reclaim.oldest, s.reclaim.oldest);
+  EXPECT_TRUE(got->reclaim.now);
+  EXPECT_TRUE(got->multiple_policies);
+  EXPECT_EQ(got->points, s.points);
+  EXPECT_EQ(got->Point("peer-4", /*incoming=*/true), 104);
+  // Another identity is another file.
+  DbFileIdentity changed = read.identity;
+  ++changed.size;
+  EXPECT_FALSE(other.Get(path_, changed).has_value());
+  // Never cached: a sharding state, a hash that is not 32 hex digits.
+  CachedState sharding = read.state;
+  sharding.sharding = true;
+  EXPECT_FALSE(other.Store(path_ + "x", read.identity, sharding));
+  CachedState odd = read.state;
+  odd.hash = "xyz";
+  EXPECT_FALSE(other.Store(path_ + "y", read.identity, odd));
+  EXPECT_EQ(other.size(), 1u);
+}
+
+TEST(ReclaimClockTest, DueAtTheFirstCutOffAndAtOnceWhenSaid) {
+  ReclaimClock none;
+  EXPECT_EQ(none.Due(100), std::numeric_limits<double>::infinity());
+  ReclaimClock c;
+  c.oldest = 1000;
+  c.oldest_sync = 1050;
+  EXPECT_EQ(c.Due(100), 1099);   // The tombstone at 1000 + 100, a second early.
+  EXPECT_EQ(c.Due(10), 1009);
+  c.oldest_sync = 900;
+  EXPECT_EQ(c.Due(100), 1099);   // The sync row at 900 + 2 * 100 = 1100 is later.
+  EXPECT_EQ(c.Due(10), 919);     // 900 + 20 is sooner than 1000 + 10.
+  c.now = true;
+  EXPECT_EQ(c.Due(100), 0);
 }
 
 }  // namespace

@@ -170,4 +170,65 @@ absl::StatusOr<ItemBatch> RowsFromRequest(const v1::MergeItemsRequest& request, 
   return batch;
 }
 
+void ToProto(const DbFileIdentity& identity, v1::FileIdentity* out) {
+  out->set_dev(identity.dev);
+  out->set_ino(identity.ino);
+  out->set_size(identity.size);
+  out->set_mtime_ns(identity.mtime_ns);
+  out->set_ctime_ns(identity.ctime_ns);
+  out->set_pending_ino(identity.pending_ino);
+  out->set_pending_size(identity.pending_size);
+  out->set_pending_mtime_ns(identity.pending_mtime_ns);
+}
+
+DbFileIdentity FromProto(const v1::FileIdentity& identity) {
+  DbFileIdentity out;
+  out.dev = identity.dev();
+  out.ino = identity.ino();
+  out.size = identity.size();
+  out.mtime_ns = identity.mtime_ns();
+  out.ctime_ns = identity.ctime_ns();
+  out.pending_ino = identity.pending_ino();
+  out.pending_size = identity.pending_size();
+  out.pending_mtime_ns = identity.pending_mtime_ns();
+  return out;
+}
+
+void ToProto(const CachedState& state, v1::LocalDbState* out) {
+  out->set_rows_hash(state.hash);
+  out->set_id(state.id);
+  out->set_max_row(state.max_row);
+  out->set_state_digest(std::string(reinterpret_cast<const char*>(state.state_digest.data()), state.state_digest.size()));
+  out->set_reclaim_oldest(state.reclaim.oldest);
+  out->set_reclaim_oldest_sync(state.reclaim.oldest_sync);
+  out->set_reclaim_now(state.reclaim.now);
+  out->set_partition_key(state.tag);
+  out->set_multiple_policies(state.multiple_policies);
+  out->set_container_sync(state.container_sync);
+  for (const auto& [key, point] : state.points) {
+    v1::LocalDbState::Point* p = out->add_points();
+    p->set_key(key);
+    p->set_point(point);
+  }
+}
+
+absl::StatusOr<CachedState> FromProto(const v1::LocalDbState& state) {
+  CachedState out;
+  if (state.state_digest().size() != out.state_digest.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("a state digest of ", state.state_digest().size(), " bytes"));
+  }
+  out.hash = state.rows_hash();
+  out.id = state.id();
+  out.max_row = state.max_row();
+  std::copy(state.state_digest().begin(), state.state_digest().end(), out.state_digest.begin());
+  out.reclaim.oldest = state.reclaim_oldest();
+  out.reclaim.oldest_sync = state.reclaim_oldest_sync();
+  out.reclaim.now = state.reclaim_now();
+  out.tag = state.partition_key();
+  out.multiple_policies = state.multiple_policies();
+  out.container_sync = state.container_sync();
+  for (const v1::LocalDbState::Point& p : state.points()) out.points.emplace_back(p.key(), p.point());
+  return out;
+}
+
 }  // namespace dbrepl

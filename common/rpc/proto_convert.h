@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/db/records.h"
+#include "common/db/state_cache.h"
 #include "common/db_type.h"
 #include "dbrepl/v1/db.pb.h"
 #include "dbrepl/v1/peer.pb.h"
@@ -35,6 +36,14 @@ ReplicationInfo FromProto(const v1::ReplicationInfo& info);
 
 void ToProto(const SyncRecord& sync, v1::SyncPoint* out);
 SyncRecord FromProto(const v1::SyncPoint& sync);
+
+// A database's file identity and cached state (ReadStates); the status
+// fields of `out` are left alone.
+void ToProto(const DbFileIdentity& identity, v1::FileIdentity* out);
+DbFileIdentity FromProto(const v1::FileIdentity& identity);
+void ToProto(const CachedState& state, v1::LocalDbState* out);
+// INVALID_ARGUMENT for a state digest that is not 16 bytes.
+absl::StatusOr<CachedState> FromProto(const v1::LocalDbState& state);
 
 // Appends the batch's rows to `out` (objects or containers).
 void AppendRows(const ItemBatch& batch, v1::MergeItemsRequest* out);

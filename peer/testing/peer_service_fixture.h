@@ -69,6 +69,7 @@ class PeerServiceTest : public ::testing::Test {
     o.fallocate_reserve_is_percent = false;
     o.max_batch_rows = 100;
     o.max_batch_bytes = 64 << 10;
+    o.hash_config = hash_config_;
     service_ = std::make_unique<PeerService>(o, &metrics_);
     GrpcServerOptions so;
     so.bind_ip = "127.0.0.1";
@@ -176,6 +177,8 @@ class PeerServiceTest : public ::testing::Test {
     return b;
   }
 
+  // The peer's [swift-hash] secrets (for ReadStates); set before StartPeer.
+  absl::optional<HashPathConfig> hash_config_ = HashPathConfig{"p", "s"};
   std::string devices_;
   PeerMetrics metrics_;
   std::unique_ptr<PeerService> service_;
