@@ -4,6 +4,8 @@
 #include "agent/replication_pass.h"
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,7 @@
 #include "agent/grpc_peer_client.h"
 #include "agent/rsync_runner.h"
 #include "common/db/broker.h"
+#include "common/db/state_cache.h"
 #include "common/fs_util.h"
 #include "common/ring/reloading_ring.h"
 #include "common/testing/status_matchers.h"
@@ -462,6 +465,32 @@ TEST_F(ReplicatorTest, HandoffsOnlySkipsPartitionsWhereThisNodeIsPrimary) {
   o.partitions = {primary_part};
   ASSERT_OK(only->RunPass(o));
   EXPECT_EQ(only->Last().stats.attempted, 1);
+}
+
+TEST_F(ReplicatorTest, TheNodesPeerReadsItsDatabasesForTheAgent) {
+  StartCluster(3, 3);
+  std::vector<std::string> dbs;
+  for (const std::string c : {"c1", "c2", "c3"}) {
+    for (int n = 0; n < 3; ++n) dbs.push_back(MakeDb(n, c, 0, 5));  // The same rows everywhere.
+  }
+  // Past the files' last writes on the coarse clock, so the reads may be
+  // kept (state_cache.h).
+  int64_t newest = 0;
+  for (const std::string& db : dbs) {
+    ASSERT_OK_AND_ASSIGN(DbFileIdentity id, StatDbFile(db));
+    newest = std::max({newest, id.mtime_ns, id.ctime_ns});
+  }
+  while (StateCache::CoarseNowNs() <= newest) usleep(1000);
+  auto r = MakeReplicator(0);
+  ASSERT_OK(r->RunPass(PassOverrides()));
+  EXPECT_EQ(r->stats().Snapshot().failure, 0);
+  EXPECT_EQ(r->stats().Snapshot().attempted, 3);
+  EXPECT_EQ(r->cache().size(), 3u);
+  EXPECT_EQ(r->cache().sqlite_reads(), 0u) << "node 0's peer read them; the agent opened none";
+  for (const std::string c : {"c1", "c2", "c3"}) {
+    const std::string hash = InfoOf(cluster_->DbPath(0, "sda", "a", c)).hash;
+    for (int n = 1; n < 3; ++n) EXPECT_EQ(InfoOf(cluster_->DbPath(n, "sda", "a", c)).hash, hash);
+  }
 }
 
 TEST_F(ReplicatorTest, PassWritesReconAndMetrics) {
