@@ -3,9 +3,9 @@
 // in-process so its outcome and Swift's counters can be asserted.
 #include "agent/replication_pass.h"
 
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
