@@ -246,7 +246,10 @@ void PartitionReplicator::ReadStatesFromLocalPeer(const std::vector<WalkItem>& i
     }
     absl::StatusOr<v1::ReadStatesResponse> response = peers_->ReadStates(peer, request);
     if (!response.ok()) {
-      if (absl::IsUnimplemented(response.status()) || absl::IsFailedPrecondition(response.status())) {
+      // No such RPC, or other secrets (or none): for good. An unmounted
+      // device (also FAILED_PRECONDITION) is for now only.
+      if (absl::IsUnimplemented(response.status()) ||
+          (absl::IsFailedPrecondition(response.status()) && !IsDeviceUnavailable(response.status()))) {
         LOG(WARNING) << "the peer on this node (" << address << ") cannot give database states ("
                      << response.status() << "): reading them from SQLite from now on";
         absl::MutexLock lock(&mu_);

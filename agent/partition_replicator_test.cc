@@ -330,6 +330,31 @@ TEST_F(LocalPeerTest, ThePartitionKeyThePeerGivesDecidesWhetherADatabaseIsMispla
   EXPECT_GT(SyncCalls(), 0) << "a misplaced database takes Swift's per-database path";
 }
 
+TEST_F(LocalPeerTest, AnUnmountedDeviceIsAskedAgainLater) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  ASSERT_OK_AND_ASSIGN(DbFileIdentity id, StatDbFile(a));
+  while (StateCache::CoarseNowNs() <= std::max(id.mtime_ns, id.ctime_ns)) usleep(1000);
+  auto answer = peers_.on_read_states;
+  peers_.on_read_states = [](const PeerAddress&, const v1::ReadStatesRequest&) -> absl::StatusOr<v1::ReadStatesResponse> {
+    return DeviceUnavailableError("d0 is not mounted");
+  };
+  PeersInSync();
+  // One replicator for both passes, as the agent keeps one.
+  DbReplicator per_db(options_, ring_.get(), &peers_, &rsync_, &recorder_, &locks_);
+  PartitionReplicator p(options_, ring_.get(), &peers_, &rsync_, &per_db, &recorder_, &locks_, &cache_);
+  std::vector<WalkItem> items{WalkItem{part, a, me, absl::StrCat("d", me)}};
+  p.Replicate(items);
+  EXPECT_EQ(cache_.sqlite_reads(), 1u);
+  cache_.Erase(a);
+  peers_.on_read_states = answer;  // Mounted again.
+  std::vector<DbOutcome> out = p.Replicate(items);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(peers_.read_states_calls, 2);
+  EXPECT_EQ(cache_.sqlite_reads(), 1u) << "the second pass had the peer's state";
+}
+
 TEST_F(LocalPeerTest, APeerThatRefusesTheCallIsNotAskedAgain) {
   int64_t part = Partition("c");
   int me = Primaries(part)[0];
