@@ -15,6 +15,7 @@
 #include "common/fs_util.h"
 #include "common/hash_path.h"
 #include "common/paths.h"
+#include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_convert.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
@@ -80,7 +81,7 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
   if (items.empty()) return outcomes;
   std::vector<bool> done(items.size(), false);
   std::shared_ptr<const Ring> ring = ring_->Get();
-  ReadStatesFromLocalPeer(items, *ring);
+  const std::vector<std::string> corrupt = ReadStatesFromLocalPeer(items, *ring);
   std::vector<Group> groups;
   std::vector<Candidate> candidates;
   for (size_t begin = 0; begin < items.size();) {
@@ -89,7 +90,7 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
            items[end].node_id == items[begin].node_id) {
       ++end;
     }
-    Gather(items, begin, end, *ring, &groups, &candidates, &outcomes, &done);
+    Gather(items, begin, end, *ring, corrupt, &groups, &candidates, &outcomes, &done);
     begin = end;
   }
   Handshake(items, groups, &candidates);
@@ -207,7 +208,9 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
   return outcomes;
 }
 
-void PartitionReplicator::ReadStatesFromLocalPeer(const std::vector<WalkItem>& items, const Ring& ring) {
+std::vector<std::string> PartitionReplicator::ReadStatesFromLocalPeer(const std::vector<WalkItem>& items,
+                                                                      const Ring& ring) {
+  std::vector<std::string> corrupt(items.size());
   // By local device: the items on the fast path (a primary's) whose cached
   // state is not current.
   std::map<int, std::vector<size_t>> missing;
@@ -261,17 +264,23 @@ void PartitionReplicator::ReadStatesFromLocalPeer(const std::vector<WalkItem>& i
     }
     for (size_t k = 0; k < indexes.size(); ++k) {
       const v1::LocalDbState& answer = response->dbs(static_cast<int>(k));
-      if (answer.code() != 0) continue;  // Gather reads it (and finds what the peer found).
+      if (answer.code() != 0) {
+        absl::Status s = FromStatusFields(answer.code(), answer.reason(), answer.message());
+        if (GetReason(s) == ErrorReason::kDbCorrupt) corrupt[indexes[k]] = s.ToString();
+        continue;  // Gather reads it (and finds what the peer found).
+      }
       absl::StatusOr<CachedState> state = FromProto(answer);
       if (!state.ok()) continue;
       cache_->Store(items[indexes[k]].db_file, FromProto(answer.identity()), *state);
     }
   }
+  return corrupt;
 }
 
 void PartitionReplicator::Gather(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
-                                 std::vector<Group>* groups, std::vector<Candidate>* candidates,
-                                 std::vector<DbOutcome>* outcomes, std::vector<bool>* done) {
+                                 const std::vector<std::string>& corrupt, std::vector<Group>* groups,
+                                 std::vector<Candidate>* candidates, std::vector<DbOutcome>* outcomes,
+                                 std::vector<bool>* done) {
   const int64_t partition = items[begin].partition;
   const int node_id = items[begin].node_id;
   std::vector<RingNode> primaries = ring.GetPartNodes(partition);
@@ -315,7 +324,21 @@ void PartitionReplicator::Gather(const std::vector<WalkItem>& items, size_t begi
     // Nothing is reclaimed here: a database whose state says reclaiming is
     // due goes the per-database way, which reclaims as Swift does.
     absl::StatusOr<StateCache::Result> read =
-        cache_->Read(options_.type, items[i].db_file, bo, nullptr, part_key);
+        corrupt[i].empty() ? cache_->Read(options_.type, items[i].db_file, bo, nullptr, part_key)
+                           : absl::StatusOr<StateCache::Result>(absl::DataLossError(corrupt[i]));
+    if (!read.ok() && (!corrupt[i].empty() || GetReason(read.status()) == ErrorReason::kDbCorrupt)) {
+      // Found corrupt and moved away, by this read or by the node's peer's
+      // (the per-database path would only find it gone): Swift's
+      // quarantine, counted as Swift counts it.
+      recorder_->Attempted();
+      (*outcomes)[i].local_action = LocalAction::kQuarantined;
+      recorder_->Local(LocalAction::kQuarantined,
+                       DbLogPrefix(options_.type, options_.devices, items[i].db_file, nullptr),
+                       corrupt[i].empty() ? read.status().ToString() : corrupt[i]);
+      recorder_->AllPrimariesFailed(primaries);
+      (*done)[i] = true;
+      continue;
+    }
     if (!read.ok() || read->state.hash.size() != 32 || read->state.id.empty()) continue;  // Per database.
     // Swift's sharding in play: the per-database path says so and leaves it.
     if (read->state.sharding || Basename(items[i].db_file) != hash + ".db") continue;

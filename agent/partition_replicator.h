@@ -69,13 +69,15 @@ class PartitionReplicator {
   // Asks this node's peer (ReadStates) for the states of the items the
   // cache has none for, and stores those it answers (the peer's read then
   // serves both: one read per database per node). Best effort: what it
-  // does not store, Gather reads from SQLite.
-  void ReadStatesFromLocalPeer(const std::vector<WalkItem>& items, const Ring& ring);
+  // does not store, Gather reads from SQLite. Returns, per item, why the
+  // peer found the database corrupt (and quarantined it), or "".
+  std::vector<std::string> ReadStatesFromLocalPeer(const std::vector<WalkItem>& items, const Ring& ring);
   // Items [begin, end) (one partition): reads their states and adds the
   // fast-path candidates and a group (nothing is asked yet).
+  // `corrupt`: ReadStatesFromLocalPeer's answer.
   void Gather(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
-              std::vector<Group>* groups, std::vector<Candidate>* candidates, std::vector<DbOutcome>* outcomes,
-              std::vector<bool>* done);
+              const std::vector<std::string>& corrupt, std::vector<Group>* groups, std::vector<Candidate>* candidates,
+              std::vector<DbOutcome>* outcomes, std::vector<bool>* done);
   // The handshake: one SyncPartitions per peer device for every group with
   // replicas there; sets each candidate's result per target, or fallback.
   void Handshake(const std::vector<WalkItem>& items, const std::vector<Group>& groups,

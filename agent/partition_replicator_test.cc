@@ -1,6 +1,9 @@
 // PartitionReplicator against a fake peer and a fake rsync: the partition
 // handshake, whole files in batches, and what stays off the fast path.
+#include <fstream>
+
 #include "agent/testing/replicator_fixture.h"
+#include "common/rpc/grpc_status.h"
 #include "common/rpc/proto_convert.h"
 
 namespace dbrepl::agent {
@@ -166,6 +169,24 @@ TEST_F(PartitionReplicatorTest, AHandoffCopyIsNeverOnTheFastPath) {
   std::vector<DbOutcome> out = Pass({a}, part, me);
   EXPECT_EQ(peers_.sync_partition_calls, 0);
   EXPECT_EQ(out[0].local_action, LocalAction::kRemoved);
+}
+
+TEST_F(PartitionReplicatorTest, ACorruptDatabaseFoundByTheStateReadIsCountedAsQuarantined) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  std::string b = MakeDbIn(part, me, 3);
+  { std::ofstream(b, std::ios::trunc | std::ios::binary) << std::string(4096, 'x'); }
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a, b}, part, me);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(LocalActionName(out[1].local_action), "quarantined");
+  EXPECT_FALSE(out[1].success);
+  EXPECT_FALSE(PathExists(b));
+  EXPECT_EQ(stats_.Snapshot().quarantined, 1);
+  EXPECT_EQ(stats_.Snapshot().attempted, 2);
+  EXPECT_EQ(stats_.Snapshot().failure, 3) << "every primary of the partition, as Swift counts it";
+  EXPECT_EQ(SyncCalls(), 0);
 }
 
 TEST_F(PartitionReplicatorTest, AShardedContainerStaysOffTheFastPath) {
@@ -353,6 +374,30 @@ TEST_F(LocalPeerTest, AnUnmountedDeviceIsAskedAgainLater) {
   EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
   EXPECT_EQ(peers_.read_states_calls, 2);
   EXPECT_EQ(cache_.sqlite_reads(), 1u) << "the second pass had the peer's state";
+}
+
+TEST_F(LocalPeerTest, ADatabaseThePeerFoundCorruptIsCountedAsQuarantined) {
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  const std::string a_hash = HashOf(a);
+  edit_ = [&](const std::string& hash, v1::LocalDbState* s) {
+    if (hash != a_hash) return;
+    // As the peer answers once its read has moved the database away.
+    ASSERT_OK(MakeDirs(options_.devices + "/q"));
+    ASSERT_EQ(rename(Dirname(a).c_str(), (options_.devices + "/q/" + a_hash).c_str()), 0);
+    StatusFields f = ToStatusFields(DbCorruptError("Quarantined it due to malformed database"));
+    s->Clear();
+    s->set_code(f.code);
+    s->set_reason(f.reason);
+    s->set_message(f.message);
+  };
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a}, part, me);
+  EXPECT_EQ(LocalActionName(out[0].local_action), "quarantined");
+  EXPECT_EQ(stats_.Snapshot().quarantined, 1);
+  EXPECT_EQ(stats_.Snapshot().failure, 3);
+  EXPECT_EQ(SyncCalls(), 0);
 }
 
 TEST_F(LocalPeerTest, APeerThatRefusesTheCallIsNotAskedAgain) {
