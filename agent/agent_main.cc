@@ -101,6 +101,7 @@ int Run() {
   ro.per_diff = config->per_diff;
   ro.max_diffs = config->max_diffs;
   ro.batch_databases = static_cast<int>(config->batch_databases);
+  ro.states_from_peer = config->states_from_peer;
   ro.node_timeout = absl::Seconds(config->node_timeout);
   ro.reclaim_age = config->reclaim_age;
   ro.handoffs_only = config->handoffs_only;

@@ -63,6 +63,8 @@ struct ReplicatorOptions {
   // A pass worker takes whole partitions until it holds this many
   // databases; what a peer device lacks among them goes in one rsync.
   int batch_databases = 64;
+  // On a state cache miss, ask the node's own peer (ReadStates) first.
+  bool states_from_peer = true;
   int busy_retries = 3;
   absl::Duration busy_backoff = absl::Milliseconds(500);
 };

@@ -211,6 +211,7 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
 std::vector<std::string> PartitionReplicator::ReadStatesFromLocalPeer(const std::vector<WalkItem>& items,
                                                                       const Ring& ring) {
   std::vector<std::string> corrupt(items.size());
+  if (!options_.states_from_peer) return corrupt;
   // By local device: the items on the fast path (a primary's) whose cached
   // state is not current.
   std::map<int, std::vector<size_t>> missing;

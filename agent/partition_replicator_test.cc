@@ -400,6 +400,18 @@ TEST_F(LocalPeerTest, ADatabaseThePeerFoundCorruptIsCountedAsQuarantined) {
   EXPECT_EQ(SyncCalls(), 0);
 }
 
+TEST_F(LocalPeerTest, StatesFromPeerOffReadsFromSqlite) {
+  options_.states_from_peer = false;
+  int64_t part = Partition("c");
+  int me = Primaries(part)[0];
+  std::string a = MakeDb(me, "c", 5, part);
+  PeersInSync();
+  std::vector<DbOutcome> out = Pass({a}, part, me);
+  EXPECT_THAT(Results(out[0]), ElementsAre(PeerResult::kNoChange, PeerResult::kNoChange));
+  EXPECT_EQ(peers_.read_states_calls, 0);
+  EXPECT_EQ(cache_.sqlite_reads(), 1u);
+}
+
 TEST_F(LocalPeerTest, APeerThatRefusesTheCallIsNotAskedAgain) {
   int64_t part = Partition("c");
   int me = Primaries(part)[0];

@@ -42,6 +42,9 @@ DEFINE_double(ring_check_interval, 15, "Seconds between checks of the ring file 
 DEFINE_int32(batch_databases, 64,
              "A pass worker takes whole partitions until it holds this many databases; new replicas among "
              "them go to each peer device in one rsync run and one install call (1-1000).");
+DEFINE_bool(states_from_peer, true,
+            "Learn this node's database states from its own peer (ReadStates) when they are not cached, so the "
+            "node reads each database once; false: read them from SQLite.");
 DEFINE_string(fallocate_reserve, "1%",
               "Free space to keep on each device, as a percentage (1%) or bytes (Swift's fallocate_reserve).");
 
@@ -53,7 +56,7 @@ const std::vector<std::string>& ReplicatorFlagNames() {
       "concurrency",  "interval",    "per_diff",     "max_diffs",       "node_timeout",
       "conn_timeout", "reclaim_age", "rsync_module", "rsync_compress",  "recon_cache_path",
       "handoffs_only", "handoff_delete", "databases_per_second", "ring_check_interval",
-      "batch_databases"};
+      "batch_databases", "states_from_peer"};
   return *names;
 }
 

@@ -92,6 +92,7 @@ absl::StatusOr<ReplicatorConfig> ReplicatorConfig::FromSection(const ConfigSecti
   }
   ASSIGN_OR_RETURN(c.ring_check_interval, in.Float("ring_check_interval", c.ring_check_interval, 0, kHuge));
   ASSIGN_OR_RETURN(c.batch_databases, in.Int("batch_databases", c.batch_databases, 1, 1000));
+  c.states_from_peer = in.Bool("states_from_peer", c.states_from_peer, &c.warnings);
   return c;
 }
 

@@ -61,6 +61,9 @@ struct ReplicatorConfig {
   // this many databases, and what a peer device lacks among them travels in
   // one rsync run and one install call.
   int64_t batch_databases = 64;
+  // dbrepl's addition: on a miss, learn the node's database states from its
+  // own peer (ReadStates) rather than from SQLite.
+  bool states_from_peer = true;
 
   // Things Swift would log as warnings while reading the options
   // (deprecated run_pause, booleans it silently took as false).

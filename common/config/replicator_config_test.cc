@@ -81,6 +81,8 @@ TEST(ReplicatorConfigTest, SwiftDefaultsPerType) {
   EXPECT_EQ(c.handoff_delete, 0);
   EXPECT_EQ(c.ring_check_interval, 15);
   EXPECT_EQ(c.batch_databases, 64);
+  EXPECT_TRUE(c.states_from_peer);
+  EXPECT_FALSE(FromText("[container-replicator]\nstates_from_peer = no\n")->states_from_peer);
 
   ASSERT_OK_AND_ASSIGN(ReplicatorConfig a, FromText("[account-replicator]\n", DbType::kAccount));
   EXPECT_EQ(a.bind_port, 6202);
