@@ -1,6 +1,7 @@
 #include "agent/partition_replicator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <set>
@@ -428,12 +429,19 @@ void PartitionReplicator::Handshake(const std::vector<WalkItem>& items, const st
       calls.push_back(std::move(call));
     }
   }
-  // The peers at once: each reads what it has not cached, and a chunk's
-  // handshake then takes as long as its slowest peer, not their sum.
-  auto run = [this](Call* call) { call->answers = peers_->SyncPartitions(call->peer, call->requests); };
+  // The peers at once (a few at a time: a chunk may touch many devices in
+  // a large ring): each reads what it has not cached, and a chunk's
+  // handshake then takes about as long as its slowest peer, not their sum.
+  constexpr size_t kCallsAtOnce = 4;
+  std::atomic<size_t> next{0};
+  auto run = [this, &calls, &next] {
+    for (size_t i; (i = next.fetch_add(1)) < calls.size();) {
+      calls[i].answers = peers_->SyncPartitions(calls[i].peer, calls[i].requests);
+    }
+  };
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < calls.size(); ++i) threads.emplace_back(run, &calls[i]);
-  if (!calls.empty()) run(&calls[0]);
+  for (size_t i = 1; i < std::min(calls.size(), kCallsAtOnce); ++i) threads.emplace_back(run);
+  run();
   for (std::thread& th : threads) th.join();
   // Applied in order, one at a time (a candidate's results are per target,
   // its fallback and hash-match points are not).
