@@ -1,5 +1,7 @@
 // ReadStates: the peer gives the agent on its node the states it reads for
 // itself, so that the node reads each database once.
+#include <unistd.h>
+
 #include "common/hash_path.h"
 #include "common/db/state_cache.h"
 #include "common/rpc/proto_convert.h"
@@ -9,6 +11,7 @@ namespace dbrepl::peer {
 namespace {
 
 using ::dbrepl::peer::testing::kHash;
+using ::dbrepl::peer::testing::NewTmpDir;
 using ::dbrepl::peer::testing::PeerServiceTest;
 
 class ReadStatesTest : public PeerServiceTest {
@@ -69,6 +72,21 @@ TEST_F(ReadStatesTest, AnswersWhatTheDatabaseSaysWithItsIdentityAndPartitionKey)
   EXPECT_TRUE(FromProto(resp.dbs(0).identity()) == changed);
   ASSERT_OK_AND_ASSIGN(state, FromProto(resp.dbs(0)));
   EXPECT_EQ(state.Point("other", /*incoming=*/true), 3);
+}
+
+TEST_F(ReadStatesTest, ADatabaseBehindALinkedDirectoryIsNotRead) {
+  // A partition directory that is a link to a database elsewhere (an rsync
+  // daemon writable over the devices root could plant one).
+  const std::string elsewhere = NewTmpDir();
+  const std::string outside = DbFilePath(elsewhere, "sda", DbType::kContainer, 7, kHash);
+  CreateContainer(outside, 2);
+  ASSERT_OK(MakeDirs(devices_ + "/sda/containers"));
+  ASSERT_EQ(symlink((elsewhere + "/sda/containers/7").c_str(), (devices_ + "/sda/containers/7").c_str()), 0);
+  v1::ReadStatesResponse resp;
+  ASSERT_OK(ReadStates(Request({kHash}), &resp));
+  ASSERT_EQ(resp.dbs_size(), 1);
+  EXPECT_EQ(resp.dbs(0).code(), static_cast<int>(absl::StatusCode::kInvalidArgument)) << resp.dbs(0).message();
+  EXPECT_FALSE(resp.dbs(0).has_identity());
 }
 
 TEST_F(ReadStatesTest, OtherSecretsOrNoneRefuseTheWholeCall) {

@@ -21,7 +21,6 @@ namespace {
 constexpr int kFoldBatch = 1000;
 // The page cache of each broker the peer opens, in KiB (SQLite: 2000).
 constexpr int kPeerCacheKib = 1024;
-// The peer never reclaims; a state's reclaim time is not used here.
 
 // Corruption found while opening or reading: the broker has quarantined the
 // database; the sender should treat it as missing and ship a fresh copy.
@@ -107,8 +106,13 @@ absl::StatusOr<std::vector<LocalState>> ReplicatorRpc::ReadStates(
     db.hash = dbs[i].second;
     db.db_file = JoinPath(JoinPath(device.device_path, StorageDirectory(device.type, db.partition, db.hash)),
                           db.hash + ".db");
-    absl::StatusOr<StateCache::Result> read = ReadState(db, deadline);
     LocalState& out = states[i];
+    // A cold read may flush the .pending: never through a planted link.
+    if (absl::Status plain = CheckPlainPath(options_.env, db); !plain.ok()) {
+      out.status = plain;
+      continue;
+    }
+    absl::StatusOr<StateCache::Result> read = ReadState(db, deadline);
     if (!read.ok()) {
       out.status = read.status();
     } else if (read->state.sharding) {

@@ -152,7 +152,8 @@ class ReplicatorRpc {
 
   // For the agent on this node (peer.proto ReadStates): the state of each
   // database of `device` named by (partition, hash), through the state
-  // cache. Per database: NOT_FOUND (DB_NOT_FOUND) if missing; UNAVAILABLE
+  // cache. Per database: NOT_FOUND (DB_NOT_FOUND) if missing; INVALID_ARGUMENT
+  // if a directory on its path is a symbolic link (CheckPlainPath); UNAVAILABLE
   // if the file changed while it was read, or for a sharding container
   // (never cached: the caller reads it itself); the broker's errors (a
   // corrupt database is quarantined by the read, as SyncPartition's).
