@@ -117,8 +117,7 @@ DbOutcome DbReplicator::ReplicateDb(int64_t partition, const std::string& db_fil
   if (!read.ok()) {
     // A DATA_LOSS means the broker has moved the corrupt database away.
     out.local_action = read.code() == absl::StatusCode::kDataLoss ? LocalAction::kQuarantined : LocalAction::kError;
-    recorder_->Local(out.local_action, prefix, read.ToString());
-    recorder_->AllPrimariesFailed(ring->GetPartNodes(partition));
+    recorder_->Unreadable(out.local_action, prefix, read.ToString(), ring->GetPartNodes(partition));
     return out;
   }
 

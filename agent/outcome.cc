@@ -158,7 +158,9 @@ void OutcomeRecorder::Targets(int64_t successes, const std::vector<std::pair<std
   for (const auto& [ip, dev] : failed) stats_->AddFailure(ip, dev);
 }
 
-void OutcomeRecorder::AllPrimariesFailed(const std::vector<RingNode>& primaries) {
+void OutcomeRecorder::Unreadable(LocalAction action, absl::string_view prefix, absl::string_view detail,
+                                 const std::vector<RingNode>& primaries) {
+  Local(action, prefix, detail);
   for (const RingNode& n : primaries) stats_->AddFailure(n.replication_ip, n.device);
 }
 

@@ -87,9 +87,10 @@ class OutcomeRecorder {
   // Swift's success/failure accounting at the end of a database: successes
   // per distinct target, failures per failed (ip, device).
   void Targets(int64_t successes, const std::vector<std::pair<std::string, std::string>>& failed);
-  // Every primary of a partition counted as failed (the database could not
-  // even be read).
-  void AllPrimariesFailed(const std::vector<RingNode>& primaries);
+  // A database that could not even be read (`action`: quarantined, or an
+  // error): logged, and every primary of its partition counted as failed.
+  void Unreadable(LocalAction action, absl::string_view prefix, absl::string_view detail,
+                  const std::vector<RingNode>& primaries);
 
  private:
   StatsCollector* stats_;

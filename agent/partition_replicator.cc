@@ -23,6 +23,15 @@
 
 namespace dbrepl::agent {
 
+namespace {
+
+bool IsPrimary(const Ring& ring, int64_t partition, int node_id) {
+  std::vector<RingNode> primaries = ring.GetPartNodes(partition);
+  return std::any_of(primaries.begin(), primaries.end(), [&](const RingNode& n) { return n.id == node_id; });
+}
+
+}  // namespace
+
 // One database on the fast path.
 struct PartitionReplicator::Candidate {
   size_t index;  // Into the chunk's items.
@@ -82,7 +91,7 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
   if (items.empty()) return outcomes;
   std::vector<bool> done(items.size(), false);
   std::shared_ptr<const Ring> ring = ring_->Get();
-  const std::vector<std::string> corrupt = ReadStatesFromLocalPeer(items, *ring);
+  LocalStates local = ReadStatesFromLocalPeer(items, *ring);
   std::vector<Group> groups;
   std::vector<Candidate> candidates;
   for (size_t begin = 0; begin < items.size();) {
@@ -91,7 +100,7 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
            items[end].node_id == items[begin].node_id) {
       ++end;
     }
-    Gather(items, begin, end, *ring, corrupt, &groups, &candidates, &outcomes, &done);
+    Gather(items, begin, end, *ring, &local, &groups, &candidates, &outcomes, &done);
     begin = end;
   }
   Handshake(items, groups, &candidates);
@@ -209,10 +218,12 @@ std::vector<DbOutcome> PartitionReplicator::ReplicateFastPath(const std::vector<
   return outcomes;
 }
 
-std::vector<std::string> PartitionReplicator::ReadStatesFromLocalPeer(const std::vector<WalkItem>& items,
-                                                                      const Ring& ring) {
-  std::vector<std::string> corrupt(items.size());
-  if (!options_.states_from_peer) return corrupt;
+PartitionReplicator::LocalStates PartitionReplicator::ReadStatesFromLocalPeer(const std::vector<WalkItem>& items,
+                                                                            const Ring& ring) {
+  LocalStates local;
+  local.cached.resize(items.size());
+  local.corrupt.resize(items.size());
+  if (!options_.states_from_peer) return local;
   // By local device: the items on the fast path (a primary's) whose cached
   // state is not current.
   std::map<int, std::vector<size_t>> missing;
@@ -223,12 +234,15 @@ std::vector<std::string> PartitionReplicator::ReadStatesFromLocalPeer(const std:
     if (item.partition != checked_partition || item.node_id != checked_node) {
       checked_partition = item.partition;
       checked_node = item.node_id;
-      std::vector<RingNode> nodes = ring.GetPartNodes(item.partition);
-      primary = std::any_of(nodes.begin(), nodes.end(), [&](const RingNode& n) { return n.id == item.node_id; });
+      primary = IsPrimary(ring, item.partition, item.node_id);
     }
     if (!primary) continue;
-    absl::StatusOr<DbFileIdentity> identity = StatDbFile(item.db_file);
-    if (!identity.ok() || cache_->Get(item.db_file, *identity).has_value()) continue;
+    absl::StatusOr<StateCache::Result> looked = cache_->Lookup(item.db_file);
+    if (!looked.ok()) continue;  // Gather says why.
+    if (looked->from_cache) {
+      local.cached[i] = *std::move(looked);
+      continue;
+    }
     missing[item.node_id].push_back(i);
   }
   for (const auto& [node_id, indexes] : missing) {
@@ -268,7 +282,7 @@ std::vector<std::string> PartitionReplicator::ReadStatesFromLocalPeer(const std:
       const v1::LocalDbState& answer = response->dbs(static_cast<int>(k));
       if (answer.code() != 0) {
         absl::Status s = FromStatusFields(answer.code(), answer.reason(), answer.message());
-        if (GetReason(s) == ErrorReason::kDbCorrupt) corrupt[indexes[k]] = s.ToString();
+        if (GetReason(s) == ErrorReason::kDbCorrupt) local.corrupt[indexes[k]] = s.ToString();
         continue;  // Gather reads it (and finds what the peer found).
       }
       absl::StatusOr<CachedState> state = FromProto(answer);
@@ -276,13 +290,12 @@ std::vector<std::string> PartitionReplicator::ReadStatesFromLocalPeer(const std:
       cache_->Store(items[indexes[k]].db_file, FromProto(answer.identity()), *state);
     }
   }
-  return corrupt;
+  return local;
 }
 
 void PartitionReplicator::Gather(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
-                                 const std::vector<std::string>& corrupt, std::vector<Group>* groups,
-                                 std::vector<Candidate>* candidates, std::vector<DbOutcome>* outcomes,
-                                 std::vector<bool>* done) {
+                                 LocalStates* local, std::vector<Group>* groups, std::vector<Candidate>* candidates,
+                                 std::vector<DbOutcome>* outcomes, std::vector<bool>* done) {
   const int64_t partition = items[begin].partition;
   const int node_id = items[begin].node_id;
   std::vector<RingNode> primaries = ring.GetPartNodes(partition);
@@ -325,19 +338,21 @@ void PartitionReplicator::Gather(const std::vector<WalkItem>& items, size_t begi
     c.held = std::make_unique<ReplicationLocks::Held>(*std::move(held));
     // Nothing is reclaimed here: a database whose state says reclaiming is
     // due goes the per-database way, which reclaims as Swift does.
-    absl::StatusOr<StateCache::Result> read =
-        corrupt[i].empty() ? cache_->Read(options_.type, items[i].db_file, bo, nullptr, part_key)
-                           : absl::StatusOr<StateCache::Result>(absl::DataLossError(corrupt[i]));
-    if (!read.ok() && (!corrupt[i].empty() || GetReason(read.status()) == ErrorReason::kDbCorrupt)) {
+    std::string corrupt = std::move(local->corrupt[i]);
+    absl::StatusOr<StateCache::Result> read = absl::DataLossError(corrupt);
+    if (corrupt.empty()) {
+      read = local->cached[i].has_value() ? *std::move(local->cached[i])
+                                          : cache_->Read(options_.type, items[i].db_file, bo, nullptr, part_key);
+      if (!read.ok() && GetReason(read.status()) == ErrorReason::kDbCorrupt) corrupt = read.status().ToString();
+    }
+    if (!corrupt.empty()) {
       // Found corrupt and moved away, by this read or by the node's peer's
-      // (the per-database path would only find it gone): Swift's
-      // quarantine, counted as Swift counts it.
+      // (the per-database path would only find it gone).
       recorder_->Attempted();
       (*outcomes)[i].local_action = LocalAction::kQuarantined;
-      recorder_->Local(LocalAction::kQuarantined,
-                       DbLogPrefix(options_.type, options_.devices, items[i].db_file, nullptr),
-                       corrupt[i].empty() ? read.status().ToString() : corrupt[i]);
-      recorder_->AllPrimariesFailed(primaries);
+      recorder_->Unreadable(LocalAction::kQuarantined,
+                            DbLogPrefix(options_.type, options_.devices, items[i].db_file, nullptr), corrupt,
+                            primaries);
       (*done)[i] = true;
       continue;
     }

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/types/optional.h"
 
 #include "agent/db_replicator.h"
 #include "agent/db_walker.h"
@@ -66,18 +67,25 @@ class PartitionReplicator {
   struct Candidate;
   struct Group;
   struct Batch;
-  // Asks this node's peer (ReadStates) for the states of the items the
-  // cache has none for, and stores those it answers (the peer's read then
-  // serves both: one read per database per node). Best effort: what it
-  // does not store, Gather reads from SQLite. Returns, per item, why the
-  // peer found the database corrupt (and quarantined it), or "".
-  std::vector<std::string> ReadStatesFromLocalPeer(const std::vector<WalkItem>& items, const Ring& ring);
+  // What the state cache and the node's peer said of a chunk's items, per
+  // item: the cached state (looked up once, used by Gather), or why the
+  // peer found the database corrupt (and quarantined it).
+  struct LocalStates {
+    std::vector<absl::optional<StateCache::Result>> cached;
+    std::vector<std::string> corrupt;
+  };
+  // Looks the chunk's primary items up in the cache, and asks this node's
+  // peer (ReadStates) for the states of those it has none for (the peer's
+  // read then serves both: one read per database per node). Best effort:
+  // what neither knows, Gather reads from SQLite.
+  LocalStates ReadStatesFromLocalPeer(const std::vector<WalkItem>& items, const Ring& ring);
   // Items [begin, end) (one partition): reads their states and adds the
   // fast-path candidates and a group (nothing is asked yet).
-  // `corrupt`: ReadStatesFromLocalPeer's answer.
-  void Gather(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring,
-              const std::vector<std::string>& corrupt, std::vector<Group>* groups, std::vector<Candidate>* candidates,
-              std::vector<DbOutcome>* outcomes, std::vector<bool>* done);
+  // `local`: ReadStatesFromLocalPeer's answer (its cached states are
+  // moved out).
+  void Gather(const std::vector<WalkItem>& items, size_t begin, size_t end, const Ring& ring, LocalStates* local,
+              std::vector<Group>* groups, std::vector<Candidate>* candidates, std::vector<DbOutcome>* outcomes,
+              std::vector<bool>* done);
   // The handshake: one SyncPartitions per peer device for every group with
   // replicas there; sets each candidate's result per target, or fallback.
   void Handshake(const std::vector<WalkItem>& items, const std::vector<Group>& groups,

@@ -52,45 +52,10 @@ using RowKey = std::pair<std::string, int64_t>;  // (name, storage_policy_index)
 
 absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfo() {
   ASSIGN_OR_RETURN(SqliteConnection * conn, Conn());
-  if (schema_.swift_stat_view) {
-    // What Swift's view joins, read from its two tables: compiling the view
-    // costs more than the rest of the statement (and this is every cold read).
-    ASSIGN_OR_RETURN(SqliteStatement st,
-                     conn->Prepare("SELECT account, container, created_at, put_timestamp, delete_timestamp, status, "
-                                   "status_changed_at, reported_put_timestamp, reported_delete_timestamp, "
-                                   "reported_object_count, reported_bytes_used, hash, id, x_container_sync_point1, "
-                                   "x_container_sync_point2, storage_policy_index, metadata FROM container_info"));
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return absl::DataLossError("missing row in container_stat table");
-    ReplicationInfo info;
-    info.account = st.ColumnText(0);
-    info.container = st.ColumnText(1);
-    info.created_at = st.ColumnText(2);
-    info.put_timestamp = st.ColumnText(3);
-    info.delete_timestamp = st.ColumnText(4);
-    info.status = st.ColumnText(5);
-    info.status_changed_at = st.ColumnText(6);
-    info.reported_put_timestamp = st.ColumnText(7);
-    info.reported_delete_timestamp = st.ColumnText(8);
-    info.reported_object_count = st.ColumnInt(9);
-    info.reported_bytes_used = st.ColumnInt(10);
-    info.hash = st.ColumnText(11);
-    info.id = st.ColumnText(12);
-    info.x_container_sync_point1 = st.ColumnInt(13);
-    info.x_container_sync_point2 = st.ColumnInt(14);
-    info.storage_policy_index = st.ColumnInt(15);
-    info.metadata = st.ColumnText(16);
-    info.db_state = "unsharded";
-    st.Reset();
-    // LEFT JOIN ... ON storage_policy_index; coalesce(..., 0).
-    ASSIGN_OR_RETURN(SqliteStatement ps, conn->Prepare("SELECT object_count, bytes_used FROM policy_stat "
-                                                       "WHERE storage_policy_index = ?"));
-    ps.BindInt(1, info.storage_policy_index);
-    ASSIGN_OR_RETURN(bool found, ps.Step());
-    info.count = found ? ps.ColumnInt(0) : 0;
-    info.bytes_used = found ? ps.ColumnInt(1) : 0;
-    return info;
-  }
+  // Swift's view joins container_info and policy_stat: for that view, the
+  // two tables are read directly (compiling the view costs more than the
+  // rest of the statement, and this is every cold read), the counts below.
+  const bool direct = schema_.swift_stat_view;
   // Older schemas lack the sync points and the policy index: Swift
   // substitutes the defaults, so do we.
   const char* sync_points = schema_.HasStatColumn("x_container_sync_point1")
@@ -101,10 +66,11 @@ absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfo() {
   ASSIGN_OR_RETURN(SqliteStatement st,
                    conn->Prepare(absl::StrCat(
                        "SELECT account, container, created_at, put_timestamp, delete_timestamp, status, "
-                       "status_changed_at, object_count, bytes_used, reported_put_timestamp, "
-                       "reported_delete_timestamp, reported_object_count, reported_bytes_used, hash, id, ",
+                       "status_changed_at, ", direct ? "0, 0" : "object_count, bytes_used",
+                       ", reported_put_timestamp, reported_delete_timestamp, reported_object_count, "
+                       "reported_bytes_used, hash, id, ",
                        sync_points, ", ", policy, ", ", schema_.HasStatColumn("metadata") ? "metadata" : "''",
-                       " FROM container_stat")));
+                       direct ? " FROM container_info" : " FROM container_stat")));
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return absl::DataLossError("missing row in container_stat table");
   ReplicationInfo info;
@@ -128,6 +94,16 @@ absl::StatusOr<ReplicationInfo> ContainerBroker::ReadInfo() {
   info.storage_policy_index = st.ColumnInt(17);
   info.metadata = st.ColumnText(18);
   info.db_state = "unsharded";
+  if (direct) {
+    // The view's LEFT JOIN ... ON storage_policy_index, coalesce(..., 0).
+    st.Reset();
+    ASSIGN_OR_RETURN(SqliteStatement ps, conn->Prepare("SELECT object_count, bytes_used FROM policy_stat "
+                                                       "WHERE storage_policy_index = ?"));
+    ps.BindInt(1, info.storage_policy_index);
+    ASSIGN_OR_RETURN(bool found, ps.Step());
+    info.count = found ? ps.ColumnInt(0) : 0;
+    info.bytes_used = found ? ps.ColumnInt(1) : 0;
+  }
   return info;
 }
 

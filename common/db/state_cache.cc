@@ -154,20 +154,21 @@ absl::optional<CachedState> StateCache::Get(const std::string& db_file, const Db
   return s;
 }
 
-bool StateCache::Fill(const std::string& hash, const std::string& id, int64_t max_row,
-                      const std::array<uint8_t, 16>& state_digest, const ReclaimClock& reclaim, uint32_t tag,
-                      uint8_t flags, const std::vector<std::pair<uint64_t, int64_t>>& points, Entry* e,
-                      std::string* id_device) const {
-  if (hash.size() != 32 || !HexToBytes(hash, e->hash.data(), 16)) return false;  // Read from SQLite each time.
-  e->state_digest = state_digest;
-  e->max_row = max_row;
-  e->reclaim_oldest = reclaim.oldest;
-  e->reclaim_oldest_sync = reclaim.oldest_sync;
-  e->tag = tag;
-  e->flags = flags | (reclaim.now ? StateCache::kReclaimNow : 0);
+bool StateCache::Fill(const CachedState& state, Entry* e, std::string* id_device) const {
+  if (state.hash.size() != 32 || !HexToBytes(state.hash, e->hash.data(), 16)) return false;  // Read each time.
+  e->state_digest = state.state_digest;
+  e->max_row = state.max_row;
+  e->reclaim_oldest = state.reclaim.oldest;
+  e->reclaim_oldest_sync = state.reclaim.oldest_sync;
+  e->tag = state.tag;
+  e->flags = (state.multiple_policies ? StateCache::kMultiplePolicies : 0) |
+             (state.container_sync ? StateCache::kContainerSync : 0) |
+             (state.reclaim.now ? StateCache::kReclaimNow : 0);
+  const std::vector<std::pair<uint64_t, int64_t>>& points = state.points;
   size_t inline_n = std::min<size_t>(points.size(), StateCache::kInlinePoints);
   for (size_t i = 0; i < inline_n; ++i) e->points[i] = points[i];
   e->n_points = static_cast<uint8_t>(inline_n);
+  const std::string& id = state.id;
   const bool uuid_form = id.size() > 37 && id[36] == '-' && ParseUuid(absl::string_view(id).substr(0, 36), &e->id_uuid);
   if (uuid_form) *id_device = id.substr(37);
   if (!uuid_form || points.size() > inline_n) {
@@ -199,6 +200,22 @@ void StateCache::Insert(const std::string& db_file, Entry e, const std::string& 
   entries_[key] = std::move(e);
 }
 
+CachedState CachedStateOf(const ReplicationState& state, uint32_t tag) {
+  CachedState s;
+  s.hash = state.info.hash;
+  s.id = state.info.id;
+  s.max_row = state.info.max_row;
+  s.state_digest = StateDigest(state.info);
+  s.reclaim = state.reclaim;
+  s.tag = tag;
+  s.sharding = ShardingInPlay(state.info);
+  s.multiple_policies = state.multiple_policies;
+  s.container_sync = NamesContainerSync(state.info.metadata);
+  for (const SyncRecord& r : state.incoming) s.points.emplace_back(SyncPointKey(r.remote_id, true), r.sync_point);
+  for (const SyncRecord& r : state.outgoing) s.points.emplace_back(SyncPointKey(r.remote_id, false), r.sync_point);
+  return s;
+}
+
 bool StateCache::Put(const std::string& db_file, const DbFileIdentity& identity, int64_t coarse_before_ns,
                      const ReplicationState& state, uint32_t tag) {
   // Racily clean: a file modified in the tick of the first stat (or later)
@@ -207,34 +224,15 @@ bool StateCache::Put(const std::string& db_file, const DbFileIdentity& identity,
       (identity.pending_ino != 0 && identity.pending_mtime_ns >= coarse_before_ns)) {
     return false;
   }
-  if (ShardingInPlay(state.info)) return false;  // Re-read each time (rare).
-  std::vector<std::pair<uint64_t, int64_t>> points;
-  for (const SyncRecord& r : state.incoming) points.emplace_back(SyncPointKey(r.remote_id, true), r.sync_point);
-  for (const SyncRecord& r : state.outgoing) points.emplace_back(SyncPointKey(r.remote_id, false), r.sync_point);
-  const uint8_t flags = (state.multiple_policies ? StateCache::kMultiplePolicies : 0) |
-                        (NamesContainerSync(state.info.metadata) ? StateCache::kContainerSync : 0);
-  Entry e;
-  e.identity = identity;
-  std::string device;
-  if (!Fill(state.info.hash, state.info.id, state.info.max_row, StateDigest(state.info), state.reclaim, tag, flags,
-            points, &e, &device)) {
-    return false;
-  }
-  Insert(db_file, std::move(e), device, state.info.id);
-  return true;
+  return Store(db_file, identity, CachedStateOf(state, tag));
 }
 
 bool StateCache::Store(const std::string& db_file, const DbFileIdentity& identity, const CachedState& state) {
-  if (state.sharding) return false;
-  const uint8_t flags = (state.multiple_policies ? StateCache::kMultiplePolicies : 0) |
-                        (state.container_sync ? StateCache::kContainerSync : 0);
+  if (state.sharding) return false;  // Re-read each time (rare).
   Entry e;
   e.identity = identity;
   std::string device;
-  if (!Fill(state.hash, state.id, state.max_row, state.state_digest, state.reclaim, state.tag, flags, state.points,
-            &e, &device)) {
-    return false;
-  }
+  if (!Fill(state, &e, &device)) return false;
   Insert(db_file, std::move(e), device, state.id);
   return true;
 }
@@ -250,24 +248,27 @@ size_t StateCache::size() const {
   return entries_.size();
 }
 
+absl::StatusOr<StateCache::Result> StateCache::Lookup(const std::string& db_file) {
+  Result result;
+  ASSIGN_OR_RETURN(result.identity, StatDbFile(db_file));
+  if (absl::optional<CachedState> cached = Get(db_file, result.identity); cached.has_value()) {
+    result.state = *std::move(cached);
+    result.from_cache = true;
+    result.cacheable = true;
+  }
+  return result;
+}
+
 absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::string& db_file,
                                                     const BrokerOptions& options,
                                                     const std::function<absl::Status(DatabaseBroker&)>& before_read,
                                                     const std::function<uint32_t(const ReplicationInfo&)>& tag) {
-  Result result;
-  const int64_t coarse_before = CoarseNowNs();
-  ASSIGN_OR_RETURN(DbFileIdentity before, StatDbFile(db_file));
-  if (absl::optional<CachedState> cached = Get(db_file, before); cached.has_value()) {
-    result.state = *std::move(cached);
-    result.from_cache = true;
-    result.cacheable = true;
-    result.identity = before;
-    return result;
-  }
+  int64_t coarse = CoarseNowNs();
+  ASSIGN_OR_RETURN(Result result, Lookup(db_file));
+  if (result.from_cache) return result;
   sqlite_reads_.fetch_add(1, std::memory_order_relaxed);
   ASSIGN_OR_RETURN(result.broker, DatabaseBroker::Open(type, db_file, options));
-  int64_t coarse = coarse_before;
-  DbFileIdentity first = before;
+  DbFileIdentity first = result.identity;
   if (before_read) {
     RETURN_IF_ERROR(before_read(*result.broker));
     // The stat that counts is the one after whatever before_read wrote.
@@ -276,20 +277,10 @@ absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::stri
   }
   ASSIGN_OR_RETURN(ReplicationState state, result.broker->GetReplicationState());
   ASSIGN_OR_RETURN(DbFileIdentity after, StatDbFile(db_file));
-  uint32_t t = tag ? tag(state.info) : 0;
+  const uint32_t t = tag ? tag(state.info) : 0;
   if (first == after && !result.broker->HasMoved()) result.cacheable = Put(db_file, after, coarse, state, t);
   result.identity = after;
-  result.state.hash = state.info.hash;
-  result.state.id = state.info.id;
-  result.state.max_row = state.info.max_row;
-  result.state.state_digest = StateDigest(state.info);
-  result.state.reclaim = state.reclaim;
-  result.state.tag = t;
-  result.state.sharding = ShardingInPlay(state.info);
-  result.state.multiple_policies = state.multiple_policies;
-  result.state.container_sync = NamesContainerSync(state.info.metadata);
-  for (const SyncRecord& r : state.incoming) result.state.points.emplace_back(SyncPointKey(r.remote_id, true), r.sync_point);
-  for (const SyncRecord& r : state.outgoing) result.state.points.emplace_back(SyncPointKey(r.remote_id, false), r.sync_point);
+  result.state = CachedStateOf(state, t);
   return result;
 }
 

@@ -94,6 +94,9 @@ struct CachedState {
   std::vector<std::pair<uint64_t, int64_t>> points;
 };
 
+// What the cache keeps of `state` (read by a StateCache::Read), with `tag`.
+CachedState CachedStateOf(const ReplicationState& state, uint32_t tag);
+
 // The key CachedState::points uses for `remote_id`.
 uint64_t SyncPointKey(const std::string& remote_id, bool incoming);
 
@@ -124,6 +127,11 @@ class StateCache {
   absl::StatusOr<Result> Read(DbType type, const std::string& db_file, const BrokerOptions& options,
                               const std::function<absl::Status(DatabaseBroker&)>& before_read = nullptr,
                               const std::function<uint32_t(const ReplicationInfo&)>& tag = nullptr);
+
+  // The first half of Read: the file's identity now, and its state if the
+  // cache has it for that identity (from_cache). No SQLite. Errors are
+  // StatDbFile's.
+  absl::StatusOr<Result> Lookup(const std::string& db_file);
 
   // The cached state if `identity` is still the one it was read at.
   absl::optional<CachedState> Get(const std::string& db_file, const DbFileIdentity& identity);
@@ -176,11 +184,8 @@ class StateCache {
   // empty if the id is not "<uuid>-<device>") interned.
   void Insert(const std::string& db_file, Entry e, const std::string& id_device, const std::string& id)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Fills `e` from a state's parts; false if the hash is not 32 hex digits.
-  bool Fill(const std::string& hash, const std::string& id, int64_t max_row,
-            const std::array<uint8_t, 16>& state_digest, const ReclaimClock& reclaim, uint32_t tag, uint8_t flags,
-            const std::vector<std::pair<uint64_t, int64_t>>& points, Entry* e, std::string* id_device)
-      const;
+  // Fills `e` from `state`; false if the hash is not 32 hex digits.
+  bool Fill(const CachedState& state, Entry* e, std::string* id_device) const;
 
   const size_t max_entries_;
   std::atomic<uint64_t> sqlite_reads_{0};
