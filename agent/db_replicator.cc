@@ -389,10 +389,13 @@ NodeOutcome DbReplicator::Usync(const RingNode& node, Local& local, int64_t part
     record_progress(result->point);
     return o;
   }
-  if (absl::Status s = broker->MergeSyncs({SyncRecord{remote_id, result->point, 0}}, /*incoming=*/false); !s.ok()) {
-    o.detail = absl::StrCat("recording sync point: ", s.ToString());
-    return o;
-  }
+  // Swift records the acknowledged point in our outgoing table too. It is
+  // not written here: the peer committed the same point for us with the rows
+  // (the ack is its own figure), and the next pass compares max(its point,
+  // our outgoing point) with our max_row, so our copy could only make a
+  // difference if the peer lost its point and kept its id, and then it
+  // would skip rows the peer no longer reports. Not writing it leaves our
+  // file, and every cached state of it, unchanged.
   o.detail = absl::StrCat("finished at row ", result->point);
   o.success = true;
   return o;

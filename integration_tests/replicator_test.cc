@@ -186,7 +186,7 @@ TEST_F(ReplicatorTest, SmallDivergenceGoesByUsyncBatches) {
       EXPECT_EQ(InfoOf(cluster_->DbPath(n, "sda", "a", "c2")).hash, mine.hash);
     }
   }
-  // Outgoing sync points were recorded: the next pass is no_change.
+  // Each peer recorded its point for us with the rows: the next pass is no_change.
   DbOutcome again = r2->ReplicateDb(part, db, my_id);
   EXPECT_THAT(Actions(again), ::testing::ElementsAre("no_change", "no_change"));
 }

@@ -372,6 +372,7 @@ absl::Status PeerService::MergeItemsStream(
   } while (read(&request));
   if (context->IsCancelled()) return absl::DeadlineExceededError("MergeItems: no batch within the idle timeout");
   VLOG(1) << db.LogName() << ": merged " << batches << " batches from " << source;
+  rpc_.AfterMerge(db, std::move(broker));
   return absl::OkStatus();
 }
 

@@ -74,6 +74,26 @@ TEST_F(ReadStatesTest, AnswersWhatTheDatabaseSaysWithItsIdentityAndPartitionKey)
   EXPECT_EQ(state.Point("other", /*incoming=*/true), 3);
 }
 
+TEST_F(ReadStatesTest, AMergedDatabaseIsAnsweredWithoutAColdRead) {
+  // The merge's own connection reads the new state into the cache after the
+  // stream ends, so the next question about the database opens no SQLite.
+  CreateContainer(DbFile(), 3);
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> acks, Merge(Ref(), "sender", {Objects(3, 5)}));
+  ASSERT_THAT(acks, ::testing::ElementsAre(8));
+  const uint64_t reads = service_->rpc().SqliteReadsForTesting();  // The merge's open.
+  v1::ReadStatesResponse resp;
+  ASSERT_OK(ReadStates(Request({kHash}), &resp));
+  ASSERT_EQ(resp.dbs_size(), 1);
+  ASSERT_EQ(resp.dbs(0).code(), 0) << resp.dbs(0).message();
+  EXPECT_EQ(resp.dbs(0).max_row(), 8);
+  EXPECT_EQ(resp.dbs(0).partition_key(), PartitionKey(HashPathConfig{"p", "s"}, "a", "c"));
+  ASSERT_OK_AND_ASSIGN(CachedState state, FromProto(resp.dbs(0)));
+  EXPECT_EQ(state.Point("sender", /*incoming=*/true), 8);
+  ASSERT_OK_AND_ASSIGN(DbFileIdentity identity, StatDbFile(DbFile()));
+  EXPECT_TRUE(FromProto(resp.dbs(0).identity()) == identity);
+  EXPECT_EQ(service_->rpc().SqliteReadsForTesting(), reads);
+}
+
 TEST_F(ReadStatesTest, ADatabaseBehindALinkedDirectoryIsNotRead) {
   // A partition directory that is a link to a database elsewhere (an rsync
   // daemon writable over the devices root could plant one).

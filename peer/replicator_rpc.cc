@@ -85,13 +85,20 @@ BrokerOptions ReplicatorRpc::OptionsFor(absl::Time deadline) const {
   return o;
 }
 
+StateRefresher::TagFn ReplicatorRpc::TagFor(DbType type) const {
+  if (!options_.hash_config.has_value()) return nullptr;
+  const HashPathConfig* cfg = &*options_.hash_config;
+  return [cfg, type](const ReplicationInfo& info) {
+    return PartitionKey(*cfg, info.account, type == DbType::kContainer ? info.container : "");
+  };
+}
+
 absl::StatusOr<StateCache::Result> ReplicatorRpc::ReadState(const LocatedDb& db, absl::Time deadline) {
-  if (!options_.hash_config.has_value()) return cache_.Read(db.type, db.db_file, OptionsFor(deadline));
-  const HashPathConfig& cfg = *options_.hash_config;
-  const DbType type = db.type;
-  return cache_.Read(db.type, db.db_file, OptionsFor(deadline), nullptr, [&cfg, type](const ReplicationInfo& info) {
-    return PartitionKey(cfg, info.account, type == DbType::kContainer ? info.container : "");
-  });
+  return cache_.Read(db.type, db.db_file, OptionsFor(deadline), nullptr, TagFor(db.type));
+}
+
+void ReplicatorRpc::AfterMerge(const LocatedDb& db, std::unique_ptr<DatabaseBroker> broker) {
+  refresher_.Offer(db.db_file, std::move(broker), TagFor(db.type));  // Else closed here: a cold read later.
 }
 
 absl::StatusOr<std::vector<LocalState>> ReplicatorRpc::ReadStates(

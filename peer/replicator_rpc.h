@@ -42,6 +42,7 @@
 #include "common/db/policy_index.h"
 #include "common/db/records.h"
 #include "common/db/state_cache.h"
+#include "common/db/state_refresher.h"
 #include "common/env/env.h"
 #include "common/env/file_ops.h"
 #include "common/hash_path.h"
@@ -110,6 +111,9 @@ struct ReplicatorRpcOptions {
   // reads then carries the partition key of the database's names, and
   // ReadStates can answer the agent on this node.
   absl::optional<HashPathConfig> hash_config;
+  // Merged databases whose new state may wait, with the merge's connection
+  // still open, to be read into the state cache (StateRefresher); 0: none.
+  size_t max_refresh_queued = 16;
 };
 
 // One database's state for ReadStates.
@@ -135,7 +139,10 @@ struct InspectedReplica {
 class ReplicatorRpc {
  public:
   explicit ReplicatorRpc(ReplicatorRpcOptions options = {})
-      : options_(std::move(options)), cache_(options_.state_cache_entries), points_(options_.max_held_points) {}
+      : options_(std::move(options)),
+        cache_(options_.state_cache_entries),
+        points_(options_.max_held_points),
+        refresher_(&cache_, options_.max_refresh_queued) {}
 
   // Swift's sync. Creates <device>/tmp first. NOT_FOUND/DB_NOT_FOUND when the
   // database is missing.
@@ -182,6 +189,19 @@ class ReplicatorRpc {
   // UNAVAILABLE/DB_REPLACED once the file at the path is another one.
   absl::StatusOr<std::unique_ptr<DatabaseBroker>> OpenForMerge(const LocatedDb& db, absl::Time deadline);
 
+  // Done with a MergeItems stream that merged rows into `db` through
+  // `broker`: the database's new state is read through it in the background
+  // (StateRefresher), so the next handshake or ReadStates of it needs no cold
+  // read. Takes the broker.
+  void AfterMerge(const LocatedDb& db, std::unique_ptr<DatabaseBroker> broker);
+
+  // Test-only: the state cache's count of reads that opened SQLite, after
+  // every refresh offered so far is done.
+  uint64_t SqliteReadsForTesting() {
+    refresher_.WaitIdleForTesting();
+    return cache_.sqlite_reads();
+  }
+
   // Swift's merge_syncs (incoming table).
   absl::Status MergeSyncs(const LocatedDb& db, const std::vector<SyncRecord>& syncs, absl::Time deadline);
 
@@ -222,6 +242,8 @@ class ReplicatorRpc {
   // Reads `db` through the state cache, with the partition key as its tag
   // when the peer has hash_config.
   absl::StatusOr<StateCache::Result> ReadState(const LocatedDb& db, absl::Time deadline);
+  // The tag ReadState stores a state of a database of `type` with.
+  StateRefresher::TagFn TagFor(DbType type) const;
   void Step(const std::string& name) const {
     if (step_hook_) step_hook_(name);
   }
@@ -231,6 +253,7 @@ class ReplicatorRpc {
   const ReplicatorRpcOptions options_;
   StateCache cache_;
   PendingPoints points_;
+  StateRefresher refresher_;  // After cache_: stopped before it goes.
   std::function<void(const std::string&)> step_hook_;
 };
 

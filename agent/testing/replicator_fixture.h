@@ -49,6 +49,7 @@ class FakePeers : public PeerClient {
   }
   struct Calls {
     int sync = 0, merge_items = 0, merge_syncs = 0, complete_rsync = 0, rsync_then_merge = 0;
+    int64_t merge_items_acked_point = -1;  // The last stream's final point.
   };
   std::function<absl::StatusOr<v1::SyncResponse>(const v1::DbRef&, const ReplicationInfo&)> on_sync;
   std::map<std::string, Calls> calls;  // device -> calls
@@ -107,6 +108,7 @@ class FakePeers : public PeerClient {
       ++r.batches;
     }
     rows_streamed += r.rows_sent;
+    calls[ref.device()].merge_items_acked_point = r.point;
     // A peer that merges the syncs in the stream, once every row is sent.
     if (syncs != nullptr && !syncs->empty() && r.batches < max_diffs && merge_syncs_in_stream) {
       ++calls[ref.device()].merge_syncs;

@@ -216,14 +216,20 @@ CachedState CachedStateOf(const ReplicationState& state, uint32_t tag) {
   return s;
 }
 
+namespace {
+
+// Racily clean: a file modified in the tick of the first stat (or later)
+// could be modified again without its mtime changing.
+bool ModifiedSince(const DbFileIdentity& identity, int64_t coarse_ns) {
+  return identity.mtime_ns >= coarse_ns || identity.ctime_ns >= coarse_ns ||
+         (identity.pending_ino != 0 && identity.pending_mtime_ns >= coarse_ns);
+}
+
+}  // namespace
+
 bool StateCache::Put(const std::string& db_file, const DbFileIdentity& identity, int64_t coarse_before_ns,
                      const ReplicationState& state, uint32_t tag) {
-  // Racily clean: a file modified in the tick of the first stat (or later)
-  // could be modified again without its mtime changing.
-  if (identity.mtime_ns >= coarse_before_ns || identity.ctime_ns >= coarse_before_ns ||
-      (identity.pending_ino != 0 && identity.pending_mtime_ns >= coarse_before_ns)) {
-    return false;
-  }
+  if (ModifiedSince(identity, coarse_before_ns)) return false;
   return Store(db_file, identity, CachedStateOf(state, tag));
 }
 
@@ -282,6 +288,17 @@ absl::StatusOr<StateCache::Result> StateCache::Read(DbType type, const std::stri
   result.identity = after;
   result.state = CachedStateOf(state, t);
   return result;
+}
+
+absl::StatusOr<StateCache::Refreshed> StateCache::Refresh(
+    const std::string& db_file, DatabaseBroker& broker, const std::function<uint32_t(const ReplicationInfo&)>& tag) {
+  const int64_t coarse = CoarseNowNs();
+  ASSIGN_OR_RETURN(DbFileIdentity first, StatDbFile(db_file));
+  if (ModifiedSince(first, coarse)) return Refreshed::kTooEarly;
+  ASSIGN_OR_RETURN(ReplicationState state, broker.GetReplicationState());
+  ASSIGN_OR_RETURN(DbFileIdentity after, StatDbFile(db_file));
+  if (first != after || broker.HasMoved()) return Refreshed::kNotStored;
+  return Put(db_file, after, coarse, state, tag ? tag(state.info) : 0) ? Refreshed::kStored : Refreshed::kNotStored;
 }
 
 }  // namespace dbrepl

@@ -128,6 +128,20 @@ class StateCache {
                               const std::function<absl::Status(DatabaseBroker&)>& before_read = nullptr,
                               const std::function<uint32_t(const ReplicationInfo&)>& tag = nullptr);
 
+  // What Refresh did.
+  enum class Refreshed {
+    kStored,     // The state is cached for the file's identity now.
+    kNotStored,  // The file changed while read (or moved): nothing cached.
+    kTooEarly,   // Modified in the current coarse tick: try after it.
+  };
+  // Reads the state of `db_file` through `broker`, open on that file (a
+  // connection that has just written it, so its schema and pages are in
+  // memory: no cold open), between two stats, and stores it under the rule
+  // above. Nothing is read while the rule would refuse it (kTooEarly).
+  // Errors are the broker's. Not counted in sqlite_reads().
+  absl::StatusOr<Refreshed> Refresh(const std::string& db_file, DatabaseBroker& broker,
+                                    const std::function<uint32_t(const ReplicationInfo&)>& tag = nullptr);
+
   // The first half of Read: the file's identity now, and its state if the
   // cache has it for that identity (from_cache). No SQLite. Errors are
   // StatDbFile's.
