@@ -5,9 +5,9 @@
 
 #include <cstring>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/db/compact_id.h"
 #include "common/errors.h"
 #include "common/hash_path.h"
 #include "common/status_macros.h"
@@ -15,39 +15,17 @@
 namespace dbrepl {
 namespace {
 
-
 int64_t Ns(const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
 
-bool HexToBytes(absl::string_view hex, uint8_t* out, size_t n) {
-  if (hex.size() != 2 * n) return false;
-  for (size_t i = 0; i < n; ++i) {
-    int v = 0;
-    for (int k = 0; k < 2; ++k) {
-      char c = hex[2 * i + k];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-      if (d < 0) return false;
-      v = v * 16 + d;
-    }
-    out[i] = static_cast<uint8_t>(v);
-  }
-  return true;
-}
-
-std::string BytesToHex(const uint8_t* in, size_t n) {
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(in), n));
-}
-
-// "8-4-4-4-12" lowercase hex: the uuid4 part of a Swift database id.
-bool ParseUuid(absl::string_view s, std::array<uint8_t, 16>* out) {
-  if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
-  std::string hex = absl::StrCat(s.substr(0, 8), s.substr(9, 4), s.substr(14, 4), s.substr(19, 4), s.substr(24));
-  return HexToBytes(hex, out->data(), 16);
-}
-
-std::string FormatUuid(const std::array<uint8_t, 16>& u) {
-  std::string h = BytesToHex(u.data(), 16);
-  return absl::StrCat(h.substr(0, 8), "-", h.substr(8, 4), "-", h.substr(12, 4), "-", h.substr(16, 4), "-",
-                      h.substr(20));
+// The identity an entry was read at, as a digest (compared, never read back).
+std::array<uint8_t, 16> DigestOf(const DbFileIdentity& id) {
+  const int64_t fields[] = {static_cast<int64_t>(id.dev), static_cast<int64_t>(id.ino), id.size, id.mtime_ns,
+                            id.ctime_ns, static_cast<int64_t>(id.pending_ino), id.pending_size,
+                            id.pending_mtime_ns};
+  Md5Digest d = Md5(absl::string_view(reinterpret_cast<const char*>(fields), sizeof(fields)));
+  std::array<uint8_t, 16> out;
+  std::memcpy(out.data(), d.data(), 16);
+  return out;
 }
 
 }  // namespace
@@ -130,14 +108,15 @@ StateCache::Key StateCache::KeyOf(const std::string& db_file) {
 
 absl::optional<CachedState> StateCache::Get(const std::string& db_file, const DbFileIdentity& identity) {
   const Key key = KeyOf(db_file);
+  const std::array<uint8_t, 16> identity_digest = DigestOf(identity);
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.identity != identity) return absl::nullopt;
+  if (it == entries_.end() || it->second.identity != identity_digest) return absl::nullopt;
   const Entry& e = it->second;
   CachedState s;
   s.hash = BytesToHex(e.hash.data(), 16);
-  if (e.id_device != StateCache::kNoDevice) {
-    s.id = absl::StrCat(FormatUuid(e.id_uuid), "-", devices_[e.id_device]);
+  if (e.id.encoded()) {
+    s.id = ids_.Decode(e.id);
   } else if (e.overflow != nullptr) {
     s.id = e.overflow->id;
   }
@@ -154,7 +133,7 @@ absl::optional<CachedState> StateCache::Get(const std::string& db_file, const Db
   return s;
 }
 
-bool StateCache::Fill(const CachedState& state, Entry* e, std::string* id_device) const {
+bool StateCache::Fill(const CachedState& state, Entry* e) const {
   if (state.hash.size() != 32 || !HexToBytes(state.hash, e->hash.data(), 16)) return false;  // Read each time.
   e->state_digest = state.state_digest;
   e->max_row = state.max_row;
@@ -168,31 +147,19 @@ bool StateCache::Fill(const CachedState& state, Entry* e, std::string* id_device
   size_t inline_n = std::min<size_t>(points.size(), StateCache::kInlinePoints);
   for (size_t i = 0; i < inline_n; ++i) e->points[i] = points[i];
   e->n_points = static_cast<uint8_t>(inline_n);
-  const std::string& id = state.id;
-  const bool uuid_form = id.size() > 37 && id[36] == '-' && ParseUuid(absl::string_view(id).substr(0, 36), &e->id_uuid);
-  if (uuid_form) *id_device = id.substr(37);
-  if (!uuid_form || points.size() > inline_n) {
+  if (points.size() > inline_n) {
     e->overflow = std::make_unique<Entry::Overflow>();
-    if (!uuid_form) e->overflow->id = id;
     e->overflow->points.assign(points.begin() + inline_n, points.end());
   }
   return true;
 }
 
-void StateCache::Insert(const std::string& db_file, Entry e, const std::string& id_device, const std::string& id) {
+void StateCache::Insert(const std::string& db_file, Entry e, const std::string& id) {
   const Key key = KeyOf(db_file);
   absl::MutexLock lock(&mu_);
-  if (!id_device.empty()) {  // "<uuid>-<device>": the device interned.
-    auto d = std::find(devices_.begin(), devices_.end(), id_device);
-    if (d == devices_.end() && devices_.size() < StateCache::kNoDevice) {
-      d = devices_.insert(devices_.end(), id_device);
-    }
-    if (d != devices_.end()) {
-      e.id_device = static_cast<uint16_t>(d - devices_.begin());
-    } else {
-      if (e.overflow == nullptr) e.overflow = std::make_unique<Entry::Overflow>();
-      e.overflow->id = id;
-    }
+  if (!ids_.Encode(id, &e.id)) {  // Not Swift's form: kept whole.
+    if (e.overflow == nullptr) e.overflow = std::make_unique<Entry::Overflow>();
+    e.overflow->id = id;
   }
   if (entries_.size() >= max_entries_ && entries_.find(key) == entries_.end()) {
     entries_.erase(entries_.begin());  // Any one: it is re-read when next needed.
@@ -236,10 +203,9 @@ bool StateCache::Put(const std::string& db_file, const DbFileIdentity& identity,
 bool StateCache::Store(const std::string& db_file, const DbFileIdentity& identity, const CachedState& state) {
   if (state.sharding) return false;  // Re-read each time (rare).
   Entry e;
-  e.identity = identity;
-  std::string device;
-  if (!Fill(state, &e, &device)) return false;
-  Insert(db_file, std::move(e), device, state.id);
+  e.identity = DigestOf(identity);
+  if (!Fill(state, &e)) return false;
+  Insert(db_file, std::move(e), state.id);
   return true;
 }
 

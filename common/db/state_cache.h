@@ -20,10 +20,11 @@
 // while the file changed (the two stats around the read differ) is not
 // stored either.
 //
-// Memory: about 200 bytes an entry (identity, binary hash and id, a 16-byte
-// digest of timestamps and metadata, max_row, reclaim clock, up to four sync
-// points inline; ids that are not "<uuid>-<device>" and more points spill to
-// the heap). At max_entries the cache drops arbitrary entries; a dropped
+// Memory: 160 bytes an entry and its 16-byte key (digests of the identity
+// and of timestamps and metadata, the binary hash, the id as a uuid and an
+// interned suffix, max_row, reclaim clock, up to four sync points inline;
+// ids not of Swift's form and more points spill to the heap), in a hash
+// table kept between 7/16 and 7/8 full: 180-370 bytes a database. At max_entries the cache drops arbitrary entries; a dropped
 // entry is re-read from SQLite on its next use. Nothing is persisted: after a
 // restart the cache fills as databases are visited.
 //
@@ -43,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/db/broker.h"
+#include "common/db/compact_id.h"
 #include "common/db/records.h"
 
 namespace dbrepl {
@@ -167,25 +169,23 @@ class StateCache {
   // CLOCK_REALTIME_COARSE in ns: the clock file timestamps come from.
   static int64_t CoarseNowNs();
 
-  static constexpr uint16_t kNoDevice = 0xffff;
   static constexpr uint8_t kMultiplePolicies = 1, kContainerSync = 2, kReclaimNow = 4;
   static constexpr int kInlinePoints = 4;
 
  private:
   // The compact form (see the memory note above).
   struct Entry {
-    DbFileIdentity identity;
+    std::array<uint8_t, 16> identity{};  // MD5 of the DbFileIdentity read at.
     std::array<uint8_t, 16> hash{};
     std::array<uint8_t, 16> state_digest{};
-    std::array<uint8_t, 16> id_uuid{};
     int64_t max_row = -1;
     double reclaim_oldest = 0, reclaim_oldest_sync = 0;  // ReclaimClock; its `now` is a flag.
     uint32_t tag = 0;
-    uint16_t id_device = kNoDevice;  // Index into devices_.
+    CompactId id;       // Swift's id forms; others in overflow.
     uint8_t n_points = 0;
-    uint8_t flags = 0;  // kMultiplePolicies | kContainerSync.
+    uint8_t flags = 0;  // kMultiplePolicies | kContainerSync | kReclaimNow.
     std::pair<uint64_t, int64_t> points[kInlinePoints];
-    // An id that is not "<uuid>-<device>", and points beyond kInlinePoints.
+    // An id that is not Swift's form, and points beyond kInlinePoints.
     struct Overflow {
       std::string id;
       std::vector<std::pair<uint64_t, int64_t>> points;
@@ -194,19 +194,17 @@ class StateCache {
   };
   using Key = std::pair<uint64_t, uint64_t>;
   static Key KeyOf(const std::string& db_file);
-  // Stores `e` for `db_file`, with the device part of its id (`id_device`,
-  // empty if the id is not "<uuid>-<device>") interned.
-  void Insert(const std::string& db_file, Entry e, const std::string& id_device, const std::string& id)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  // Fills `e` from `state`; false if the hash is not 32 hex digits.
-  bool Fill(const CachedState& state, Entry* e, std::string* id_device) const;
+  // Stores `e` for `db_file`, with its id encoded (or kept whole).
+  void Insert(const std::string& db_file, Entry e, const std::string& id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Fills `e` from `state` (all but the id); false if the hash is not 32
+  // hex digits.
+  bool Fill(const CachedState& state, Entry* e) const;
 
   const size_t max_entries_;
   std::atomic<uint64_t> sqlite_reads_{0};
   mutable absl::Mutex mu_;
   absl::flat_hash_map<Key, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  // Device suffixes of ids ("<uuid>-<device>"), interned.
-  std::vector<std::string> devices_ ABSL_GUARDED_BY(mu_);
+  IdInterner ids_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dbrepl

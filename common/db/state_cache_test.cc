@@ -163,6 +163,38 @@ TEST_F(StateCacheTest, AStateAnotherCacheReadIsStoredAsItWas) {
   EXPECT_EQ(other.size(), 1u);
 }
 
+TEST_F(StateCacheTest, EachOfSwiftsIdFormsComesBackAsItWas) {
+  StateCache::Result read = ReadSettled();
+  StateCache other;
+  int n = 0;
+  for (const std::string id : {"e65dc47b-04b1-48fd-a907-9ea7771811fc", "e65dc47b-04b1-48fd-a907-9ea7771811fc-sdb1",
+                               "e65dc47b-04b1-48fd-a907-9ea7771811fc-", "E65DC47B-04B1-48FD-A907-9EA7771811FC-sdb1"}) {
+    CachedState s = read.state;
+    s.id = id;
+    const std::string file = absl::StrCat(path_, ".", n++);
+    ASSERT_TRUE(other.Store(file, read.identity, s));
+    absl::optional<CachedState> got = other.Get(file, read.identity);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->id, id);
+  }
+}
+
+TEST_F(StateCacheTest, EveryPartOfTheIdentityCounts) {
+  StateCache::Result read = ReadSettled();
+  const DbFileIdentity id = read.identity;
+  std::vector<DbFileIdentity> others(8, id);
+  ++others[0].dev;
+  ++others[1].ino;
+  ++others[2].size;
+  ++others[3].mtime_ns;
+  ++others[4].ctime_ns;
+  ++others[5].pending_ino;
+  ++others[6].pending_size;
+  ++others[7].pending_mtime_ns;
+  ASSERT_TRUE(cache_.Get(path_, id).has_value());
+  for (size_t i = 0; i < others.size(); ++i) EXPECT_FALSE(cache_.Get(path_, others[i]).has_value()) << i;
+}
+
 TEST(ReclaimClockTest, DueAtTheFirstCutOffAndAtOnceWhenSaid) {
   ReclaimClock none;
   EXPECT_EQ(none.Due(100), std::numeric_limits<double>::infinity());
