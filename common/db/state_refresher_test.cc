@@ -13,13 +13,8 @@ namespace dbrepl {
 namespace {
 
 using ::dbrepl::testing::NewDbPath;
-
-ObjectRecord Obj(const std::string& name, int i) {
-  ObjectRecord o;
-  o.name = name;
-  o.created_at = absl::StrCat(1700000000 + i, ".00000");
-  return o;
-}
+using ::dbrepl::testing::WaitPastLastWrite;
+constexpr auto Obj = ::dbrepl::testing::TestObject;
 
 class StateRefresherTest : public ::testing::Test {
  protected:
@@ -40,10 +35,7 @@ class StateRefresherTest : public ::testing::Test {
   // The cache's answer once the file's last write is in an earlier tick of
   // the coarse clock (the rule the cache stores under).
   StateCache::Result ReadSettled() {
-    absl::StatusOr<DbFileIdentity> stat = StatDbFile(path_);
-    EXPECT_OK(stat);
-    DbFileIdentity id = stat.ok() ? *stat : DbFileIdentity();
-    while (StateCache::CoarseNowNs() <= std::max(id.mtime_ns, id.ctime_ns)) usleep(1000);
+    WaitPastLastWrite(path_);
     auto r = cache_.Read(DbType::kContainer, path_, BrokerOptions());
     EXPECT_OK(r);
     return r.ok() ? *std::move(r) : StateCache::Result();

@@ -2,7 +2,10 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 
@@ -108,6 +111,28 @@ absl::Status CreateLegacyContainerDb(const std::string& db_file, const std::stri
 bool PathExists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
+}
+
+void WaitPastLastWrite(const std::string& db_file) {
+  auto ns = [](const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; };
+  int64_t last = 0;
+  for (const std::string& f : {db_file, db_file + ".pending"}) {
+    struct stat st;
+    if (stat(f.c_str(), &st) == 0) last = std::max({last, ns(st.st_mtim), ns(st.st_ctim)});
+  }
+  while (true) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    if (ns(now) > last) return;
+    usleep(1000);  // The clock ticks every few ms.
+  }
+}
+
+ObjectRecord TestObject(const std::string& name, int i) {
+  ObjectRecord o;
+  o.name = name;
+  o.created_at = absl::StrCat(1700000000 + i, ".00000");
+  return o;
 }
 
 }  // namespace dbrepl::testing

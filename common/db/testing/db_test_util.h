@@ -54,6 +54,14 @@ MATCHER_P(IsOkAndHolds, expected, "is OK and holds " + ::testing::PrintToString(
   return *arg == expected;
 }
 
+// Returns once the coarse clock file times come from has passed the last
+// modification (mtime and ctime) of `db_file` and of its .pending, if any:
+// a state read from then on may be cached (common/db/state_cache.h's rule).
+void WaitPastLastWrite(const std::string& db_file);
+
+// An object row `name`, created at 1700000000 + `i`.
+ObjectRecord TestObject(const std::string& name, int i);
+
 // True if `path` exists.
 bool PathExists(const std::string& path);
 
