@@ -216,11 +216,14 @@ int main(int argc, char** argv) {
       }
     } while (!stop_readiness.WaitForNotificationWithTimeout(absl::Seconds(5)));
   });
-  // Sync points raised in the partition handshake are written behind.
+  // Sync points raised in the partition handshake are written behind; the
+  // state cache's gauges are sampled as often.
   absl::Notification stop_flusher;
   std::thread flusher([&]() {
     while (!stop_flusher.WaitForNotificationWithTimeout(absl::Seconds(5))) {
       service.rpc().FlushPendingPoints(absl::Seconds(FLAGS_sync_point_write_delay), 2000);
+      const dbrepl::peer::ReplicatorRpc::CacheStats c = service.rpc().GetCacheStats();
+      metrics.SetStateCache({c.entries, c.held_points, c.sqlite_reads, c.refreshed});
     }
   });
   dbrepl::WaitForShutdownSignal();

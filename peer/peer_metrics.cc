@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 
 namespace dbrepl::peer {
 
@@ -19,7 +20,27 @@ PeerMetrics::PeerMetrics()
       batches_(prometheus::BuildCounter()
                    .Name("dbrepl_peer_batches_total")
                    .Help("MergeItems batches committed and acknowledged, by database type.")
-                   .Register(*registry_)) {}
+                   .Register(*registry_)),
+      cache_entries_(prometheus::BuildGauge()
+                         .Name("dbrepl_peer_state_cache_entries")
+                         .Help("Databases whose replication state the peer has cached.")
+                         .Register(*registry_)
+                         .Add({})),
+      held_points_(prometheus::BuildGauge()
+                       .Name("dbrepl_peer_held_sync_points")
+                       .Help("Databases with hash-match sync points held in memory, to be written behind.")
+                       .Register(*registry_)
+                       .Add({})),
+      sqlite_reads_(prometheus::BuildCounter()
+                        .Name("dbrepl_peer_state_cache_sqlite_reads_total")
+                        .Help("Replication states read by opening SQLite (not cached, or changed).")
+                        .Register(*registry_)
+                        .Add({})),
+      refreshed_(prometheus::BuildCounter()
+                     .Name("dbrepl_peer_states_refreshed_total")
+                     .Help("Merged databases whose new state was cached through the merge's connection.")
+                     .Register(*registry_)
+                     .Add({})) {}
 
 absl::Status PeerMetrics::Serve(const std::string& address) {
   if (server_ != nullptr) return absl::FailedPreconditionError("metrics: already serving");
@@ -39,6 +60,16 @@ void PeerMetrics::CountBatch(DbType type, int64_t rows_applied) {
   std::string t(ServerType(type));
   batches_.Add({{"type", t}}).Increment();
   rows_.Add({{"type", t}}).Increment(static_cast<double>(rows_applied));
+}
+
+void PeerMetrics::SetStateCache(const StateCacheSample& sample) {
+  cache_entries_.Set(static_cast<double>(sample.entries));
+  held_points_.Set(static_cast<double>(sample.held_points));
+  if (sample.sqlite_reads > last_.sqlite_reads) {
+    sqlite_reads_.Increment(static_cast<double>(sample.sqlite_reads - last_.sqlite_reads));
+  }
+  if (sample.refreshed > last_.refreshed) refreshed_.Increment(static_cast<double>(sample.refreshed - last_.refreshed));
+  last_ = sample;
 }
 
 double PeerMetrics::RequestCount(const std::string& method, absl::StatusCode code) {

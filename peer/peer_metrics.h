@@ -2,6 +2,9 @@
 //   dbrepl_peer_requests_total{method="Sync",code="OK"}
 //   dbrepl_peer_rows_merged_total{type="container"}
 //   dbrepl_peer_batches_total{type="container"}
+// and of its state cache (sampled, see SetStateCache):
+//   dbrepl_peer_state_cache_entries, dbrepl_peer_held_sync_points
+//   dbrepl_peer_state_cache_sqlite_reads_total, dbrepl_peer_states_refreshed_total
 // Exposed on /metrics when a port is given. Thread-safe.
 #ifndef DBREPL_PEER_PEER_METRICS_H_
 #define DBREPL_PEER_PEER_METRICS_H_
@@ -14,6 +17,7 @@
 #include "common/metrics_server.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
 namespace dbrepl::peer {
@@ -33,6 +37,14 @@ class PeerMetrics {
   void CountRequest(const std::string& method, const absl::Status& outcome);
   void CountBatch(DbType type, int64_t rows_applied);
 
+  // What the state cache holds and has done so far (ReplicatorRpc::
+  // CacheStats), sampled by the caller now and then; the counters advance
+  // by the difference from the last sample.
+  struct StateCacheSample {
+    uint64_t entries = 0, held_points = 0, sqlite_reads = 0, refreshed = 0;
+  };
+  void SetStateCache(const StateCacheSample& sample);
+
   // Current value, for tests.
   double RequestCount(const std::string& method, absl::StatusCode code);
 
@@ -43,6 +55,11 @@ class PeerMetrics {
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& rows_;
   prometheus::Family<prometheus::Counter>& batches_;
+  prometheus::Gauge& cache_entries_;
+  prometheus::Gauge& held_points_;
+  prometheus::Counter& sqlite_reads_;
+  prometheus::Counter& refreshed_;
+  StateCacheSample last_;  // Guarded by being called from one thread.
   std::unique_ptr<MetricsServer> server_;
 };
 

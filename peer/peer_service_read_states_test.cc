@@ -92,6 +92,10 @@ TEST_F(ReadStatesTest, AMergedDatabaseIsAnsweredWithoutAColdRead) {
   ASSERT_OK_AND_ASSIGN(DbFileIdentity identity, StatDbFile(DbFile()));
   EXPECT_TRUE(FromProto(resp.dbs(0).identity()) == identity);
   EXPECT_EQ(service_->rpc().SqliteReadsForTesting(), reads);
+  const ReplicatorRpc::CacheStats stats = service_->rpc().GetCacheStats();
+  EXPECT_EQ(stats.refreshed, 1u);
+  EXPECT_EQ(stats.entries, 1u);
+  EXPECT_EQ(stats.sqlite_reads, reads);
 }
 
 TEST_F(ReadStatesTest, ADatabaseBehindALinkedDirectoryIsNotRead) {

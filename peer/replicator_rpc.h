@@ -195,6 +195,14 @@ class ReplicatorRpc {
   // read. Takes the broker.
   void AfterMerge(const LocatedDb& db, std::unique_ptr<DatabaseBroker> broker);
 
+  // What the state cache holds and has done (for the peer's metrics).
+  struct CacheStats {
+    uint64_t entries = 0, held_points = 0, sqlite_reads = 0, refreshed = 0;
+  };
+  CacheStats GetCacheStats() const {
+    return CacheStats{cache_.size(), points_.size(), cache_.sqlite_reads(), refresher_.stored()};
+  }
+
   // Test-only: the state cache's count of reads that opened SQLite, after
   // every refresh offered so far is done.
   uint64_t SqliteReadsForTesting() {
