@@ -298,6 +298,8 @@ absl::Status PeerService::MergeItemsStream(
   }
   std::unique_ptr<DatabaseBroker> broker;
   int64_t batches = 0;
+  int64_t first_rowid = -1, last_point = -1;  // For the log line at the end.
+  std::string syncs_merged;
   do {
     // Admission per batch, not per stream: idle streams hold no slot.
     ASSIGN_OR_RETURN(auto slot, limiter_.TryAcquire());
@@ -360,6 +362,10 @@ absl::Status PeerService::MergeItemsStream(
       }
       RETURN_IF_ERROR(s);
     }
+    if (first_rowid < 0 && !batch.objects.empty()) first_rowid = batch.objects.front().rowid;
+    if (first_rowid < 0 && !batch.containers.empty()) first_rowid = batch.containers.front().rowid;
+    last_point = merged.sync_point;
+    for (const SyncRecord& r : syncs) absl::StrAppend(&syncs_merged, " ", r.remote_id, "=", r.sync_point);
     if (metrics_ != nullptr) metrics_->CountBatch(db.type, merged.rows_applied);
     slot.reset();  // The work is done; waiting for the next batch holds nothing.
     v1::MergeItemsResponse ack;
@@ -371,7 +377,8 @@ absl::Status PeerService::MergeItemsStream(
     ++batches;
   } while (read(&request));
   if (context->IsCancelled()) return absl::DeadlineExceededError("MergeItems: no batch within the idle timeout");
-  VLOG(1) << db.LogName() << ": merged " << batches << " batches from " << source;
+  VLOG(1) << db.LogName() << ": merged " << batches << " batches from " << source << ", rows " << first_rowid
+          << ".." << last_point << (syncs_merged.empty() ? "" : "; its sync table:") << syncs_merged;
   rpc_.AfterMerge(db, std::move(broker));
   return absl::OkStatus();
 }

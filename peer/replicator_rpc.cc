@@ -202,6 +202,7 @@ absl::StatusOr<SyncResult> ReplicatorRpc::Sync(const LocatedDb& db, const Remote
     // Same rows on both sides (e.g. both took the same PUTs from the proxy):
     // record that we hold everything the sender has. Sound because both
     // hashes and max_rows were read in one snapshot each.
+    VLOG(1) << db.LogName() << ": Sync hash match with " << remote.id << " at its row " << remote.max_row;
     RETURN_IF_ERROR(broker->MergeSyncs({SyncRecord{remote.id, remote.max_row, 0}}, /*incoming=*/true));
     result.point = remote.max_row;
   }
@@ -245,6 +246,8 @@ absl::StatusOr<std::vector<PartitionAnswer>> ReplicatorRpc::SyncPartition(const 
       // Same rows (read in one snapshot each): we hold everything the sender
       // has. Sync records that at once; here it is held and written behind.
       if (points_.Raise(db.db_file, db.type, s.id, e.id, e.max_row)) {
+        VLOG(1) << db.LogName() << ": hash match with " << e.id << " at its row " << e.max_row
+                << " (our max_row " << s.max_row << "): point held";
         a.point = e.max_row;
         continue;
       }
@@ -396,6 +399,11 @@ absl::Status ReplicatorRpc::MergeSyncs(const LocatedDb& db, const std::vector<Sy
     absl::StatusOr<ReplicationInfo> info = broker->GetReplicationInfo();
     if (!info.ok()) return AsMissingIfCorrupt(info.status(), db);
     RETURN_IF_ERROR(RefuseSharding(db, &*info));
+  }
+  if (VLOG_IS_ON(1)) {
+    std::string table;
+    for (const SyncRecord& r : syncs) absl::StrAppend(&table, " ", r.remote_id, "=", r.sync_point);
+    VLOG(1) << db.LogName() << ": MergeSyncs:" << table;
   }
   return AsMissingIfCorrupt(broker->MergeSyncs(syncs, /*incoming=*/true), db);
 }
