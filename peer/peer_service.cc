@@ -362,10 +362,13 @@ absl::Status PeerService::MergeItemsStream(
       }
       RETURN_IF_ERROR(s);
     }
-    if (first_rowid < 0 && !batch.objects.empty()) first_rowid = batch.objects.front().rowid;
-    if (first_rowid < 0 && !batch.containers.empty()) first_rowid = batch.containers.front().rowid;
-    last_point = merged.sync_point;
-    for (const SyncRecord& r : syncs) absl::StrAppend(&syncs_merged, " ", r.remote_id, "=", r.sync_point);
+    if (VLOG_IS_ON(1)) {  // Only for the log line: nothing on the hot path otherwise.
+      if (first_rowid < 0 && !batch.empty()) {
+        first_rowid = !batch.objects.empty() ? batch.objects.front().rowid : batch.containers.front().rowid;
+      }
+      last_point = merged.sync_point;
+      for (const SyncRecord& r : syncs) absl::StrAppend(&syncs_merged, " ", r.remote_id, "=", r.sync_point);
+    }
     if (metrics_ != nullptr) metrics_->CountBatch(db.type, merged.rows_applied);
     slot.reset();  // The work is done; waiting for the next batch holds nothing.
     v1::MergeItemsResponse ack;
