@@ -40,15 +40,23 @@ bool ParseHex128(absl::string_view hex, std::array<uint8_t, 16>* out) {
 
 }  // namespace
 
-absl::StatusOr<std::string> Chexor(absl::string_view old_hex, absl::string_view name,
-                                   absl::string_view timestamp) {
+Md5Digest ChexorTerm(absl::string_view name, absl::string_view timestamp) {
+  return Md5(absl::StrCat(name, "-", timestamp));
+}
+
+absl::StatusOr<std::string> ChexorApply(absl::string_view old_hex, const Md5Digest& mask) {
   std::array<uint8_t, 16> old;
   if (!ParseHex128(old_hex, &old)) {
     return absl::InvalidArgumentError(absl::StrCat("chexor: invalid hash '", absl::CHexEscape(old_hex), "'"));
   }
-  Md5Digest digest = Md5(absl::StrCat(name, "-", timestamp));
-  for (int i = 0; i < 16; ++i) digest[i] ^= old[i];
-  return DigestToHex(digest);
+  Md5Digest out = mask;
+  for (int i = 0; i < 16; ++i) out[i] ^= old[i];
+  return DigestToHex(out);
+}
+
+absl::StatusOr<std::string> Chexor(absl::string_view old_hex, absl::string_view name,
+                                   absl::string_view timestamp) {
+  return ChexorApply(old_hex, ChexorTerm(name, timestamp));
 }
 
 }  // namespace dbrepl

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/hash_path.h"
 
 namespace dbrepl {
 
@@ -31,6 +32,15 @@ inline constexpr char kEmptyDbHash[] = "00000000000000000000000000000000";
 // INVALID_ARGUMENT otherwise.
 absl::StatusOr<std::string> Chexor(absl::string_view old_hex, absl::string_view name,
                                    absl::string_view timestamp);
+
+// What one row contributes: md5("<name>-<timestamp>"). Chexor(old, n, t) is
+// ChexorApply(old, ChexorTerm(n, t)); since XOR is associative, the terms
+// of many rows may be XORed together first and applied once, with the same
+// result as applying them one by one.
+Md5Digest ChexorTerm(absl::string_view name, absl::string_view timestamp);
+
+// `old_hex` XOR `mask`, as 32 lowercase hex digits; `old_hex` as in Chexor.
+absl::StatusOr<std::string> ChexorApply(absl::string_view old_hex, const Md5Digest& mask);
 
 }  // namespace dbrepl
 

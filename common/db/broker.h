@@ -73,6 +73,10 @@ struct BrokerOptions {
   // Tombstones deleted per transaction by Reclaim (Swift's
   // RECLAIM_PAGE_SIZE). Only tests change it.
   int reclaim_page_size = 10000;
+  // Row merges into a container whose triggers are Swift's do the
+  // triggers' arithmetic once per batch (common/db/object_trigger_effects.h),
+  // with the same result; false: the triggers run per row (tests compare).
+  bool batch_object_triggers = true;
 };
 
 class DatabaseBroker {

@@ -10,6 +10,7 @@
 #include "common/db/metadata.h"
 #include "common/db/migrations.h"
 #include "common/db/object_merge.h"
+#include "common/db/object_trigger_effects.h"
 #include "common/status_macros.h"
 
 namespace dbrepl {
@@ -149,6 +150,10 @@ absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string
 
   // The rows that already exist for these names, keyed as Swift keys them.
   std::map<RowKey, ObjectRecord> records;
+  // Swift's triggers' arithmetic done once for the batch (their effect is a
+  // sum and an XOR), when the schema's triggers are Swift's and every row
+  // involved has the column types it assumes; the triggers otherwise.
+  bool batched = schema_.swift_object_triggers && options_.batch_object_triggers;
   for (size_t offset = 0; offset < items.size(); offset += kSqliteArgLimit) {
     size_t n = std::min(kSqliteArgLimit, items.size() - offset);
     std::vector<std::string> marks(n, "?");
@@ -160,9 +165,16 @@ absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string
     while (true) {
       ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
+      // ReadObjectColumns reads deleted as a bool: the arithmetic needs 0 or 1.
+      batched = batched && st.ColumnIsText(0) && st.ColumnIsText(1) && st.ColumnIsInteger(2) &&
+                st.ColumnIsInteger(5) && (st.ColumnInt(5) == 0 || st.ColumnInt(5) == 1) && st.ColumnIsInteger(6);
       ObjectRecord r = ReadObjectColumns(st, 0);
       RowKey key(r.name, r.storage_policy_index);
-      records[key] = std::move(r);
+      // Two rows under one key would both be deleted below.
+      if (!records.emplace(key, r).second) {
+        batched = false;
+        records[key] = std::move(r);
+      }
     }
   }
 
@@ -190,6 +202,25 @@ absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string
     }
   }
 
+  ObjectTriggerEffects effects;
+  if (batched) {
+    for (const RowKey& key : to_delete) {
+      const ObjectRecord& r = records.at(key);
+      batched = batched && effects.Deleted({r.name, r.created_at, r.size, r.deleted ? 1 : 0, r.storage_policy_index});
+    }
+    for (const MergingObject& item : to_add) {
+      const ObjectRecord& r = item.record;
+      batched = batched && effects.Inserted({r.name, r.created_at, r.size, r.deleted ? 1 : 0, r.storage_policy_index});
+    }
+    if (batched) {
+      ASSIGN_OR_RETURN(batched, effects.Load(conn));
+    }
+  }
+  // Statements prepared from here until the triggers are back run without
+  // them (and the connection's setting is restored on every return).
+  TriggersOff triggers_off(batched ? conn : nullptr);
+  RETURN_IF_ERROR(triggers_off.status());
+
   if (!to_delete.empty()) {
     ASSIGN_OR_RETURN(SqliteStatement del,
                      conn->Prepare(absl::StrCat("DELETE FROM object WHERE ", query_mod,
@@ -215,6 +246,10 @@ absl::Status ContainerBroker::MergeRows(const ItemBatch& rows, const std::string
       insert.BindInt(7, r.storage_policy_index);
       RETURN_IF_ERROR(insert.Run());
     }
+  }
+  if (batched) {
+    RETURN_IF_ERROR(effects.Apply(conn));
+    triggers_off.Restore();  // The sync tables' triggers stamp updated_at.
   }
   std::vector<SyncRecord> points;
   // The sender sends ROWIDs in order without gaps, so the batch's last

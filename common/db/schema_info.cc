@@ -1,8 +1,13 @@
 #include "common/db/schema_info.h"
 
+#include <map>
+#include <vector>
+
 #include "absl/container/flat_hash_map.h"
+#include "glog/logging.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/db/schema.h"
 #include "common/status_macros.h"
@@ -59,6 +64,28 @@ const std::string& SwiftStatView() {
   return *view;
 }
 
+// Swift's triggers on the object table, by name, normalised.
+const std::map<std::string, std::string>& SwiftObjectTriggers() {
+  static const std::map<std::string, std::string>* const triggers = [] {
+    auto* out = new std::map<std::string, std::string>;
+    for (absl::string_view ddl : {absl::string_view(kObjectTableDdl), absl::string_view(kContainerPolicyStatTriggersDdl)}) {
+      size_t at = 0;
+      while ((at = ddl.find("CREATE TRIGGER", at)) != absl::string_view::npos) {
+        size_t end = ddl.find("END;", at);
+        CHECK(end != absl::string_view::npos) << "a trigger without END; in the schema";
+        std::string sql = NormaliseSql(ddl.substr(at, end + 3 - at));
+        std::vector<std::string> words = absl::StrSplit(sql, ' ');
+        CHECK_GE(words.size(), 3u);
+        (*out)[words[2]] = std::move(sql);
+        at = end;
+      }
+    }
+    CHECK_EQ(out->size(), 3u) << "Swift has three triggers on object";
+    return out;
+  }();
+  return *triggers;
+}
+
 }  // namespace
 
 absl::optional<DbType> SchemaInfo::DetectType() const {
@@ -76,8 +103,12 @@ absl::StatusOr<SchemaInfo> InspectSchema(SqliteConnection* conn) {
   std::string key;
   std::vector<std::pair<std::string, std::string>> objects;  // (type, name)
   std::string stat_view_sql;
+  struct Trigger {
+    std::string name, table, sql;
+  };
+  std::vector<Trigger> triggers;
   {
-    ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare("SELECT type, name, sql FROM sqlite_master"));
+    ASSIGN_OR_RETURN(SqliteStatement st, conn->Prepare("SELECT type, name, sql, tbl_name FROM sqlite_master"));
     while (true) {
       ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
@@ -85,7 +116,9 @@ absl::StatusOr<SchemaInfo> InspectSchema(SqliteConnection* conn) {
       std::string name = st.ColumnText(1);
       std::string sql = st.ColumnIsNull(2) ? "\x02" : st.ColumnText(2);
       absl::StrAppend(&key, type, "\x01", name, "\x01", sql, "\x03");
-      if (type == "view" && name == "container_stat") stat_view_sql = std::move(sql);
+      if (type == "view" && name == "container_stat") stat_view_sql = sql;
+      // tbl_name is a function of the trigger's text (its ON clause).
+      if (type == "trigger") triggers.push_back(Trigger{name, absl::AsciiStrToLower(st.ColumnText(3)), sql});
       objects.emplace_back(std::move(type), std::move(name));
     }
   }
@@ -119,6 +152,17 @@ absl::StatusOr<SchemaInfo> InspectSchema(SqliteConnection* conn) {
   }
   info.swift_stat_view = container && info.container_stat_is_view && info.has_container_info && info.has_policy_stat &&
                          NormaliseSql(stat_view_sql) == SwiftStatView();
+  // Triggers on the tables a row merge writes: object's by name (normalised
+  // text); any on the tables those triggers write disqualify.
+  std::map<std::string, std::string> object_triggers;
+  bool other_triggers = false;
+  for (const Trigger& t : triggers) {
+    if (t.table == "object") object_triggers[t.name] = NormaliseSql(t.sql);
+    if (t.table == "policy_stat" || t.table == "container_info" || t.table == "sqlite_sequence") other_triggers = true;
+  }
+  info.swift_object_triggers = container && info.has_object_table && info.rows_have_policy_index &&
+                               info.has_policy_stat && info.has_container_info && !other_triggers &&
+                               object_triggers == SwiftObjectTriggers();
   Memo().Put(std::move(key), info);
   return info;
 }

@@ -42,6 +42,12 @@ struct SchemaInfo {
   // container_stat is Swift's view (its text, whitespace aside): a join of
   // container_info and policy_stat, which may be read directly.
   bool swift_stat_view = false;
+  // The triggers that fire when object rows are inserted or deleted are
+  // exactly Swift's current ones (policy_stat's counts and
+  // container_info.hash, and object_update's refusal), and none fire on the
+  // tables those write: a merge may turn them off and do their arithmetic
+  // itself, once per batch (ObjectTriggerEffects).
+  bool swift_object_triggers = false;
 
   // The type the stat table says, if any.
   absl::optional<DbType> DetectType() const;

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "glog/logging.h"
 #include "common/chexor.h"
 #include "common/db/sqlite_vfs.h"
 #include "common/python_float.h"
@@ -221,6 +222,32 @@ absl::Status SqliteConnection::Execute(absl::string_view sql) {
   }
 }
 
+absl::Status SqliteConnection::SetTriggersEnabled(bool enabled) {
+  int now = -1;
+  int rc = sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, enabled ? 1 : 0, &now);
+  if (rc != SQLITE_OK || now != (enabled ? 1 : 0)) {
+    return absl::InternalError(absl::StrCat(path_, ": could not ", enabled ? "enable" : "disable", " triggers"));
+  }
+  return absl::OkStatus();
+}
+
+TriggersOff::TriggersOff(SqliteConnection* conn) : conn_(conn) {
+  if (conn_ != nullptr) status_ = conn_->SetTriggersEnabled(false);
+}
+
+TriggersOff::~TriggersOff() {
+  if (conn_ == nullptr) return;
+  absl::Status restored = conn_->SetTriggersEnabled(true);
+  CHECK(restored.ok()) << restored;
+}
+
+void TriggersOff::Restore() {
+  if (conn_ == nullptr) return;
+  absl::Status restored = conn_->SetTriggersEnabled(true);
+  CHECK(restored.ok()) << restored;
+  conn_ = nullptr;
+}
+
 int64_t SqliteConnection::Changes() const { return sqlite3_changes64(db_); }
 
 bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
@@ -294,6 +321,10 @@ void SqliteStatement::Reset() {
 }
 
 bool SqliteStatement::ColumnIsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+bool SqliteStatement::ColumnIsInteger(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_INTEGER;
+}
+bool SqliteStatement::ColumnIsText(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_TEXT; }
 int64_t SqliteStatement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
 double SqliteStatement::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
 std::string SqliteStatement::ColumnText(int column) const {

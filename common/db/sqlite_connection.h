@@ -93,6 +93,9 @@ class SqliteStatement {
   void Reset();
 
   bool ColumnIsNull(int column) const;
+  // The column's storage class is INTEGER / TEXT (no conversion).
+  bool ColumnIsInteger(int column) const;
+  bool ColumnIsText(int column) const;
   int64_t ColumnInt(int column) const;
   double ColumnDouble(int column) const;
   // Text of the column (SQLite's conversion for numbers); "" for NULL.
@@ -130,6 +133,14 @@ class SqliteConnection {
   absl::StatusOr<bool> SetJournalModeDelete();
 
   absl::StatusOr<bool> HasColumn(const std::string& table, const std::string& column);
+
+  // Whether statements prepared from now on fire triggers
+  // (SQLITE_DBCONFIG_ENABLE_TRIGGER; on by default). It is this connection's
+  // setting, not the file's. A change expires every prepared statement of
+  // the connection: one stepped afterwards is compiled again under the new
+  // setting. For a caller that does what the triggers would have done in
+  // the same transaction (ObjectTriggerEffects); INTERNAL if SQLite refuses.
+  absl::Status SetTriggersEnabled(bool enabled);
 
   // Rows changed by the last INSERT/UPDATE/DELETE (not counting triggers).
   int64_t Changes() const;
@@ -195,6 +206,27 @@ class Transaction {
   SqliteConnection* conn_;
   // A read that joined an outer transaction: ending it leaves that one open.
   bool joined_;
+};
+
+// Turns a connection's triggers off for its lifetime (SetTriggersEnabled);
+// with a null connection it does nothing. Restore() turns them back on
+// early, the destructor unless Restore() ran; both CHECK-fail if SQLite
+// refuses (it cannot for this option; the connection would otherwise go on
+// writing without its triggers).
+class TriggersOff {
+ public:
+  explicit TriggersOff(SqliteConnection* conn);
+  TriggersOff(const TriggersOff&) = delete;
+  TriggersOff& operator=(const TriggersOff&) = delete;
+  ~TriggersOff();
+
+  // Whether turning them off worked (OK for a null connection).
+  const absl::Status& status() const { return status_; }
+  void Restore();
+
+ private:
+  SqliteConnection* conn_;
+  absl::Status status_;
 };
 
 }  // namespace dbrepl
