@@ -12,6 +12,11 @@
 //   bench_client install --dir=DEVICES_TREE --out=DIR [--limit=N]
 //       The peer's CompleteRsync in-process: copies each database under --dir into
 //       DIR/sda/tmp/ (untimed, as rsync would), then installs them all (timed).
+//   bench_client merge --data=DIR --out=DIR [--limit=N] [--missing=100]
+//       The receiving side of a usync, without gRPC: for each <k>.full.db under --data, a copy
+//       of it lacking its last --missing rows is made in --out (untimed), then each copy is
+//       opened and the missing rows and the sender's sync table merged in one transaction,
+//       as a MergeItems stream's one batch would be (timed: open, merge, commit, close).
 //   bench_client sqlite-insert --db=PATH --rows=R [--batch=1000] [--prefix=raw]
 //       INSERT INTO object ... in transactions of `batch` rows, through dbrepl's SQLite
 //       connection (Swift's pragmas, chexor registered in C++) on a database Swift created.
@@ -31,6 +36,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/db/broker.h"
 #include "common/db/sqlite_connection.h"
 #include "common/db/state_cache.h"
 #include "common/fs_util.h"
@@ -52,6 +58,8 @@ DEFINE_string(dir, "", "read-state: the devices tree to read every database of."
 DEFINE_int32(rounds, 1, "read-state: passes over the databases (the first is cold, later ones hit the cache).");
 DEFINE_string(out, "", "install: a devices root to install into (DIR/sda is made).");
 DEFINE_int32(limit, 1000000, "install: most databases to install.");
+DEFINE_string(data, "", "merge: a directory of <k>.full.db files (bench.py's data).");
+DEFINE_int32(missing, 100, "merge: rows each copy lacks (and gets back).");
 DEFINE_string(target, "", "host:port of the peer (rtt) or of the agent's admin API (pass).");
 DEFINE_string(method, "check", "rtt: check (health) or sync (ReplicationPeer/Sync).");
 DEFINE_int32(calls, 10000, "rtt: calls to time (after --warmup).");
@@ -304,10 +312,79 @@ int Install() {
   return ok == static_cast<int>(work.size()) ? 0 : 1;
 }
 
+// merge: the receiving side of a usync, in-process.
+int Merge() {
+  std::vector<std::string> sources;
+  for (int k = 0; k < FLAGS_limit; ++k) {
+    std::string f = absl::StrFormat("%s/%06d.full.db", FLAGS_data, k);
+    if (!dbrepl::Env::Default()->Stat(f).ok()) break;
+    sources.push_back(f);
+  }
+  if (sources.empty()) return Fail("no <k>.full.db under --data");
+  if (!dbrepl::MakeDirs(FLAGS_out).ok()) return Fail("cannot make " + FLAGS_out);
+  struct Work {
+    std::string target;
+    dbrepl::ItemBatch rows;
+    std::string source_id;
+    std::vector<dbrepl::SyncRecord> syncs;
+  };
+  std::vector<Work> work;
+  for (size_t k = 0; k < sources.size(); ++k) {
+    Work w;
+    w.target = absl::StrFormat("%s/%06d.db", FLAGS_out, k);
+    absl::StatusOr<std::string> bytes = dbrepl::Env::Default()->ReadFile(sources[k]);
+    if (!bytes.ok()) return Fail("cannot read " + sources[k]);
+    (void)dbrepl::Env::Default()->RemoveFile(w.target);
+    if (!dbrepl::Env::Default()->WriteNewFile(w.target, *bytes, 0644).ok()) return Fail("cannot copy " + sources[k]);
+    auto source = dbrepl::DatabaseBroker::Open(dbrepl::DbType::kContainer, sources[k], dbrepl::BrokerOptions());
+    if (!source.ok()) return Fail(source.status().ToString());
+    auto info = (*source)->GetReplicationInfo();
+    if (!info.ok()) return Fail(info.status().ToString());
+    const int64_t from = info->max_row - FLAGS_missing;
+    auto rows = (*source)->GetItemsSince(from, FLAGS_missing);
+    auto syncs = (*source)->GetSyncs(/*incoming=*/true);
+    if (!rows.ok() || !syncs.ok()) return Fail("cannot read rows of " + sources[k]);
+    w.rows = *std::move(rows);
+    w.source_id = "bench-sender";
+    w.syncs = *std::move(syncs);
+    {
+      // The copy lacks the rows: delete them (untimed), as a lagging replica would not have them.
+      auto conn = dbrepl::SqliteConnection::Open(w.target, {});
+      if (!conn.ok()) return Fail(conn.status().ToString());
+      if (absl::Status s = (*conn)->Execute(absl::StrCat("DELETE FROM object WHERE ROWID > ", from)); !s.ok()) {
+        return Fail(s.ToString());
+      }
+    }
+    work.push_back(std::move(w));
+  }
+  sync();
+  auto start = Clock::now();
+  timespec cpu0;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
+  int ok = 0;
+  size_t rows = 0;
+  for (Work& w : work) {
+    auto broker = dbrepl::DatabaseBroker::Open(dbrepl::DbType::kContainer, w.target, dbrepl::BrokerOptions());
+    if (!broker.ok()) return Fail(broker.status().ToString());
+    auto r = (*broker)->MergeItemsAndSyncs(w.rows, w.source_id, w.syncs);
+    if (!r.ok()) return Fail(r.status().ToString());
+    ok += 1;
+    rows += w.rows.objects.size();
+  }
+  double wall = Seconds(Clock::now() - start);
+  timespec cpu1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+  double cpu = (cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
+  std::cout << absl::StrFormat(
+      "{\"databases\": %d, \"rows\": %d, \"seconds\": %.6f, \"us_per_db\": %.1f, \"cpu_us_per_db\": %.1f}\n", ok,
+      static_cast<int>(rows), wall, wall * 1e6 / ok, cpu * 1e6 / ok);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("bench_client rtt|pass|sqlite-insert|read-state [flags]  (see bench/bench_client.cc)");
+  gflags::SetUsageMessage("bench_client rtt|pass|sqlite-insert|read-state|install|merge [flags]  (see bench/bench_client.cc)");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (argc != 2) return Fail("expected one subcommand: rtt, pass or sqlite-insert");
   std::string cmd = argv[1];
@@ -316,5 +393,6 @@ int main(int argc, char** argv) {
   if (cmd == "sqlite-insert") return SqliteInsert();
   if (cmd == "read-state") return ReadState();
   if (cmd == "install") return Install();
+  if (cmd == "merge") return Merge();
   return Fail("unknown subcommand " + cmd);
 }
