@@ -12,7 +12,7 @@
 //   bench_client install --dir=DEVICES_TREE --out=DIR [--limit=N]
 //       The peer's CompleteRsync in-process: copies each database under --dir into
 //       DIR/sda/tmp/ (untimed, as rsync would), then installs them all (timed).
-//   bench_client merge --data=DIR --out=DIR [--limit=N] [--missing=100]
+//   bench_client merge --data=DIR --out=DIR [--limit=N] [--missing=100] [--per_row_triggers]
 //       The receiving side of a usync, without gRPC: for each <k>.full.db under --data, a copy
 //       of it lacking its last --missing rows is made in --out (untimed), then each copy is
 //       opened and the missing rows and the sender's sync table merged in one transaction,
@@ -60,6 +60,7 @@ DEFINE_string(out, "", "install: a devices root to install into (DIR/sda is made
 DEFINE_int32(limit, 1000000, "install: most databases to install.");
 DEFINE_string(data, "", "merge: a directory of <k>.full.db files (bench.py's data).");
 DEFINE_int32(missing, 100, "merge: rows each copy lacks (and gets back).");
+DEFINE_bool(per_row_triggers, false, "merge: run Swift's object triggers per row (BrokerOptions::batch_object_triggers off).");
 DEFINE_string(target, "", "host:port of the peer (rtt) or of the agent's admin API (pass).");
 DEFINE_string(method, "check", "rtt: check (health) or sync (ReplicationPeer/Sync).");
 DEFINE_int32(calls, 10000, "rtt: calls to time (after --warmup).");
@@ -363,8 +364,10 @@ int Merge() {
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
   int ok = 0;
   size_t rows = 0;
+  dbrepl::BrokerOptions options;
+  options.batch_object_triggers = !FLAGS_per_row_triggers;
   for (Work& w : work) {
-    auto broker = dbrepl::DatabaseBroker::Open(dbrepl::DbType::kContainer, w.target, dbrepl::BrokerOptions());
+    auto broker = dbrepl::DatabaseBroker::Open(dbrepl::DbType::kContainer, w.target, options);
     if (!broker.ok()) return Fail(broker.status().ToString());
     auto r = (*broker)->MergeItemsAndSyncs(w.rows, w.source_id, w.syncs);
     if (!r.ok()) return Fail(r.status().ToString());
