@@ -127,6 +127,37 @@ std::string ReadFileOrDie(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+TEST_F(PeerServiceTest, SyncPartitionDoesNotReadADatabaseBehindALinkedDirectory) {
+  // A partition directory that is a link to a database elsewhere (an rsync
+  // daemon writable over the devices root could plant one), with rows
+  // waiting in its .pending that a read would flush.
+  const std::string elsewhere = NewTmpDir();
+  const std::string outside = DbFilePath(elsewhere, "sda", DbType::kContainer, 7, kHash);
+  auto db = CreateContainer(outside, 2);
+  ASSERT_OK_AND_ASSIGN(ReplicationInfo info, db->GetReplicationInfo());
+  db.reset();
+  {
+    std::ofstream pending(outside + ".pending", std::ios::app);
+    pending << ":garbage";
+  }
+  ASSERT_OK(MakeDirs(devices_ + "/sda/containers"));
+  ASSERT_EQ(symlink((elsewhere + "/sda/containers/7").c_str(), (devices_ + "/sda/containers/7").c_str()), 0);
+  v1::SyncPartitionRequest req;
+  req.set_type(v1::CONTAINER);
+  req.set_device("sda");
+  req.set_partition(7);
+  *req.add_dbs() = DigestOf(info, kHash, "sender");
+  v1::SyncPartitionResponse resp;
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::SyncPartition, req, &resp));
+  ASSERT_EQ(resp.dbs_size(), 1);
+  // Left to Sync, which refuses the link.
+  EXPECT_NE(resp.dbs(0).presence(), v1::PeerDbState::PRESENT);
+  EXPECT_EQ(ReadFileOrDie(outside + ".pending"), ":garbage") << "not flushed";
+  v1::SyncRequest sreq = SyncRequestFor(info, Ref());
+  v1::SyncResponse sresp;
+  EXPECT_EQ(GetReason(Sync(sreq, &sresp)), ErrorReason::kInvalidRequest);
+}
+
 // Swift's container sharding: dbrepl replicates neither a sharding nor a
 // sharded container, and never takes an epoch file for a missing database.
 TEST_F(PeerServiceTest, ShardedContainersAreNeitherMissingNorTouched) {

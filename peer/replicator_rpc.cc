@@ -94,6 +94,12 @@ StateRefresher::TagFn ReplicatorRpc::TagFor(DbType type) const {
 }
 
 absl::StatusOr<StateCache::Result> ReplicatorRpc::ReadState(const LocatedDb& db, absl::Time deadline) {
+  // A cold read opens SQLite (which may roll back a hot journal) and may
+  // flush the .pending: never through a planted link. A cached state was
+  // read through a checked path, and answering it takes two stats.
+  ASSIGN_OR_RETURN(StateCache::Result cached, cache_.Lookup(db.db_file));
+  if (cached.from_cache) return cached;
+  RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
   return cache_.Read(db.type, db.db_file, OptionsFor(deadline), nullptr, TagFor(db.type));
 }
 
