@@ -25,6 +25,16 @@ v1::DbDigest DigestOf(const ReplicationInfo& info, const std::string& name_hash,
   return d;
 }
 
+// A SyncPartition request for partition 7 of container device sda.
+v1::SyncPartitionRequest PartitionRequest(const std::vector<v1::DbDigest>& dbs) {
+  v1::SyncPartitionRequest req;
+  req.set_type(v1::CONTAINER);
+  req.set_device("sda");
+  req.set_partition(7);
+  for (const v1::DbDigest& d : dbs) *req.add_dbs() = d;
+  return req;
+}
+
 TEST_F(PeerServiceTest, SyncPartitionAnswersEveryDatabaseInOneCall) {
   auto same = CreateContainer(DbFile(kHash), 3);
   ASSERT_OK_AND_ASSIGN(ReplicationInfo info, same->GetReplicationInfo());
@@ -106,11 +116,7 @@ TEST_F(PeerServiceTest, SyncPartitionSaysWhenTimestampsOrRowsDiffer) {
   ReplicationInfo newer = info;
   newer.put_timestamp = "0000000099.00000";
   newer.hash = "0123456789abcdef0123456789abcdef";
-  v1::SyncPartitionRequest req;
-  req.set_type(v1::CONTAINER);
-  req.set_device("sda");
-  req.set_partition(7);
-  *req.add_dbs() = DigestOf(newer, kHash, "sender");
+  v1::SyncPartitionRequest req = PartitionRequest({DigestOf(newer, kHash, "sender")});
   v1::SyncPartitionResponse resp;
   ASSERT_OK(Call(&v1::ReplicationPeer::Stub::SyncPartition, req, &resp));
   EXPECT_FALSE(resp.dbs(0).state_equal());
@@ -142,13 +148,9 @@ TEST_F(PeerServiceTest, SyncPartitionDoesNotReadADatabaseBehindALinkedDirectory)
   }
   ASSERT_OK(MakeDirs(devices_ + "/sda/containers"));
   ASSERT_EQ(symlink((elsewhere + "/sda/containers/7").c_str(), (devices_ + "/sda/containers/7").c_str()), 0);
-  v1::SyncPartitionRequest req;
-  req.set_type(v1::CONTAINER);
-  req.set_device("sda");
-  req.set_partition(7);
-  *req.add_dbs() = DigestOf(info, kHash, "sender");
   v1::SyncPartitionResponse resp;
-  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::SyncPartition, req, &resp));
+  ASSERT_OK(Call(&v1::ReplicationPeer::Stub::SyncPartition, PartitionRequest({DigestOf(info, kHash, "sender")}),
+                 &resp));
   ASSERT_EQ(resp.dbs_size(), 1);
   // Left to Sync, which refuses the link.
   EXPECT_NE(resp.dbs(0).presence(), v1::PeerDbState::PRESENT);
@@ -197,12 +199,8 @@ TEST_F(PeerServiceTest, ShardedContainersAreNeitherMissingNorTouched) {
   EXPECT_EQ(GetReason(sync), ErrorReason::kDbSharded) << sync;
 
   // The partition handshake calls neither missing (Sync then says why).
-  v1::SyncPartitionRequest preq;
-  preq.set_type(v1::CONTAINER);
-  preq.set_device("sda");
-  preq.set_partition(7);
-  *preq.add_dbs() = DigestOf(info, kHash, "sender");
-  *preq.add_dbs() = DigestOf(info, kHash2, "sender");
+  v1::SyncPartitionRequest preq =
+      PartitionRequest({DigestOf(info, kHash, "sender"), DigestOf(info, kHash2, "sender")});
   v1::SyncPartitionResponse presp;
   ASSERT_OK(Call(&v1::ReplicationPeer::Stub::SyncPartition, preq, &presp));
   ASSERT_EQ(presp.dbs_size(), 2);
