@@ -4,13 +4,13 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "glog/logging.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/db/schema.h"
 #include "common/status_macros.h"
+#include "glog/logging.h"
 
 namespace dbrepl {
 namespace {
