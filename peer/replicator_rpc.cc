@@ -120,11 +120,6 @@ absl::StatusOr<std::vector<LocalState>> ReplicatorRpc::ReadStates(
     db.db_file = JoinPath(JoinPath(device.device_path, StorageDirectory(device.type, db.partition, db.hash)),
                           db.hash + ".db");
     LocalState& out = states[i];
-    // A cold read may flush the .pending: never through a planted link.
-    if (absl::Status plain = CheckPlainPath(options_.env, db); !plain.ok()) {
-      out.status = plain;
-      continue;
-    }
     absl::StatusOr<StateCache::Result> read = ReadState(db, deadline);
     if (!read.ok()) {
       out.status = read.status();
@@ -377,7 +372,7 @@ absl::StatusOr<std::unique_ptr<DatabaseBroker>> ReplicatorRpc::OpenForMerge(cons
   if (db.type == DbType::kContainer) {
     // Sharding refused from the state cache: the handshake has just read
     // this database, so this is two stats, not a second read of its info.
-    RETURN_IF_ERROR(CheckPlainPath(options_.env, db));
+    // (A cold read checks the path for links; OpenExisting does too.)
     absl::StatusOr<StateCache::Result> read = ReadState(db, deadline);
     if (read.ok()) {
       if (read->state.sharding) {

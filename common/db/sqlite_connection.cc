@@ -235,11 +235,7 @@ TriggersOff::TriggersOff(SqliteConnection* conn) : conn_(conn) {
   if (conn_ != nullptr) status_ = conn_->SetTriggersEnabled(false);
 }
 
-TriggersOff::~TriggersOff() {
-  if (conn_ == nullptr) return;
-  absl::Status restored = conn_->SetTriggersEnabled(true);
-  CHECK(restored.ok()) << restored;
-}
+TriggersOff::~TriggersOff() { Restore(); }
 
 void TriggersOff::Restore() {
   if (conn_ == nullptr) return;
